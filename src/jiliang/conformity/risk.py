@@ -74,15 +74,19 @@ def _number(value: Any, field: str) -> float:
 
 def _check_limits(limits: Any, field: str = "limits") -> tuple[float | None, float | None]:
     if not isinstance(limits, Sequence) or isinstance(limits, str) or len(limits) != 2:
-        raise RiskError(field, "must be [lower, upper] (one of them may be null)",
-                        "必须为 [下限, 上限]（其中之一可为 null）")
+        raise RiskError(
+            field,
+            "must be [lower, upper] (one of them may be null)",
+            "必须为 [下限, 上限]（其中之一可为 null）",
+        )
     lo = None if limits[0] is None else _number(limits[0], f"{field}[0]")
     hi = None if limits[1] is None else _number(limits[1], f"{field}[1]")
     if lo is None and hi is None:
         raise RiskError(field, "at least one limit is required", "至少需要一个限值")
     if lo is not None and hi is not None and not lo < hi:
-        raise RiskError(field, "lower limit must be less than upper limit (lo < hi)",
-                        "下限必须小于上限")
+        raise RiskError(
+            field, "lower limit must be less than upper limit (lo < hi)", "下限必须小于上限"
+        )
     return lo, hi
 
 
@@ -148,8 +152,9 @@ def conformance_probability_samples(
 def _validate_global(itp: Any, tur: Any, bias: Any) -> tuple[float, float, float]:
     p = _number(itp, "itp")
     if not 0.0 < p < 1.0:
-        raise RiskError("itp", "in-tolerance probability must be in (0, 1)",
-                        "在用合格概率必须在 (0, 1) 之间")
+        raise RiskError(
+            "itp", "in-tolerance probability must be in (0, 1)", "在用合格概率必须在 (0, 1) 之间"
+        )
     t = _number(tur, "tur")
     if t <= 0:
         raise RiskError("tur", "TUR must be > 0", "测试不确定度比 TUR 必须大于 0")
@@ -169,8 +174,9 @@ def sigma_process(itp: float, bias: float = 0.0) -> float:
     """
     p = _number(itp, "itp")
     if not 0.0 < p < 1.0:
-        raise RiskError("itp", "in-tolerance probability must be in (0, 1)",
-                        "在用合格概率必须在 (0, 1) 之间")
+        raise RiskError(
+            "itp", "in-tolerance probability must be in (0, 1)", "在用合格概率必须在 (0, 1) 之间"
+        )
     b = _number(bias, "bias")
     if b == 0.0:
         return float(1.0 / special.ndtri((1.0 + p) / 2.0))
@@ -193,8 +199,11 @@ def sigma_process(itp: float, bias: float = 0.0) -> float:
                 f"is {_itp_of_sigma(lo_s, b):.4g}",
                 f"在偏移 {b:g} 下无法达到；最大可能合格概率为 {_itp_of_sigma(lo_s, b):.4g}",
             )
-    return float(optimize.brentq(lambda s: _itp_of_sigma(s, b) - p, lo_s, hi_s, xtol=1e-15,
-                                 rtol=1e-14, maxiter=500))
+    return float(
+        optimize.brentq(
+            lambda s: _itp_of_sigma(s, b) - p, lo_s, hi_s, xtol=1e-15, rtol=1e-14, maxiter=500
+        )
+    )
 
 
 def global_risk(
@@ -266,8 +275,9 @@ def _sigma_process_many(itp: np.ndarray, bias: np.ndarray) -> np.ndarray:
     if np.any(nz):
         p, b = itp[nz], np.abs(bias[nz])
         if np.any(b >= 1.0):
-            raise RiskError("bias", "vectorised evaluation needs |bias| < 1",
-                            "批量计算要求 |偏移| < 1")
+            raise RiskError(
+                "bias", "vectorised evaluation needs |bias| < 1", "批量计算要求 |偏移| < 1"
+            )
         lo = np.full(p.shape, math.log(1e-9))
         hi = np.full(p.shape, math.log(1e9))
         for _ in range(80):
@@ -342,9 +352,11 @@ def acceptance_factor_formula(method: str, tur):
         elif method == "dobbert":
             a = 1.0 - dobbert_m2(t) / t
         else:
-            raise RiskError("guardband.method",
-                            f"unknown method {method!r}; use one of {', '.join(GUARD_BAND_METHODS)}",
-                            f"未知方法 {method!r}；可选 {', '.join(GUARD_BAND_METHODS)}")
+            raise RiskError(
+                "guardband.method",
+                f"unknown method {method!r}; use one of {', '.join(GUARD_BAND_METHODS)}",
+                f"未知方法 {method!r}；可选 {', '.join(GUARD_BAND_METHODS)}",
+            )
     a = np.clip(a, 0.0, 1.0)
     return float(a) if a.ndim == 0 else a
 
@@ -362,8 +374,9 @@ def acceptance_factor_for_pfa(
     p, t, b = _validate_global(itp, tur, bias)
     tgt = _number(target, "guardband.target")
     if not 0.0 < tgt < 1.0:
-        raise RiskError("guardband.target", "target PFA must be in (0, 1)",
-                        "目标误判接受概率必须在 (0, 1) 之间")
+        raise RiskError(
+            "guardband.target", "target PFA must be in (0, 1)", "目标误判接受概率必须在 (0, 1) 之间"
+        )
     sp = sigma_process(p, b)
     sm = 1.0 / (2.0 * t)
 
@@ -377,8 +390,9 @@ def acceptance_factor_for_pfa(
         if pfa_of(hi) <= tgt:
             return hi
         return float(optimize.brentq(lambda a: pfa_of(a) - tgt, 1.0, hi, xtol=1e-14))
-    return float(optimize.brentq(lambda a: pfa_of(a) - tgt, 0.0, 1.0, xtol=1e-14, rtol=1e-14,
-                                 maxiter=500))
+    return float(
+        optimize.brentq(lambda a: pfa_of(a) - tgt, 0.0, 1.0, xtol=1e-14, rtol=1e-14, maxiter=500)
+    )
 
 
 def global_risk_many(
@@ -411,15 +425,18 @@ def global_risk_many(
     dict with arrays ``pfa``, ``pfr``, ``acceptance_factor``, ``sigma_process``.
     """
     try:
-        p, t, b = np.broadcast_arrays(np.asarray(itp, float), np.asarray(tur, float),
-                                      np.asarray(bias, float))
+        p, t, b = np.broadcast_arrays(
+            np.asarray(itp, float), np.asarray(tur, float), np.asarray(bias, float)
+        )
     except ValueError:
-        raise RiskError("itp", "itp, tur and bias must have compatible shapes",
-                        "itp、tur、bias 的形状不兼容") from None
+        raise RiskError(
+            "itp", "itp, tur and bias must have compatible shapes", "itp、tur、bias 的形状不兼容"
+        ) from None
     p, t, b = (np.array(v, dtype=float).ravel() for v in (p, t, b))
     if not (np.all(np.isfinite(p)) and np.all((p > 0) & (p < 1))):
-        raise RiskError("itp", "in-tolerance probability must be in (0, 1)",
-                        "在用合格概率必须在 (0, 1) 之间")
+        raise RiskError(
+            "itp", "in-tolerance probability must be in (0, 1)", "在用合格概率必须在 (0, 1) 之间"
+        )
     if not (np.all(np.isfinite(t)) and np.all(t > 0)):
         raise RiskError("tur", "TUR must be > 0", "测试不确定度比 TUR 必须大于 0")
     if not np.all(np.isfinite(b)):
@@ -431,8 +448,11 @@ def global_risk_many(
     elif method == "pfa":
         tgt = _number(target, "guardband.target")
         if not 0.0 < tgt < 1.0:
-            raise RiskError("guardband.target", "target PFA must be in (0, 1)",
-                            "目标误判接受概率必须在 (0, 1) 之间")
+            raise RiskError(
+                "guardband.target",
+                "target PFA must be in (0, 1)",
+                "目标误判接受概率必须在 (0, 1) 之间",
+            )
         lo, hi = np.zeros_like(p), np.ones_like(p)
         for _ in range(60):
             mid = 0.5 * (lo + hi)
@@ -466,41 +486,55 @@ def _evaluate_global(doc: dict) -> dict:
     p, t, b = _validate_global(doc["itp"], doc["tur"], doc.get("bias", 0.0))
     gb = doc.get("guardband") or {"method": "none"}
     if not isinstance(gb, dict):
-        raise RiskError("guardband", "must be an object {method, target}",
-                        "必须为对象 {method, target}")
+        raise RiskError(
+            "guardband", "must be an object {method, target}", "必须为对象 {method, target}"
+        )
     extra = set(gb) - {"method", "target", "allow_relaxed"}
     if extra:
         raise RiskError(f"guardband.{sorted(extra)[0]}", "unknown field", "未知字段")
     method = gb.get("method", "none")
     if method not in GUARD_BAND_METHODS:
-        raise RiskError("guardband.method",
-                        f"unknown method {method!r}; use one of {', '.join(GUARD_BAND_METHODS)}",
-                        f"未知方法 {method!r}；可选 {', '.join(GUARD_BAND_METHODS)}")
+        raise RiskError(
+            "guardband.method",
+            f"unknown method {method!r}; use one of {', '.join(GUARD_BAND_METHODS)}",
+            f"未知方法 {method!r}；可选 {', '.join(GUARD_BAND_METHODS)}",
+        )
     sp = sigma_process(p, b)
-    result: dict[str, Any] = {"kind": "global", "itp": p, "tur": t, "bias": b,
-                              "sigma_process": sp, "sigma_measurement": 1.0 / (2.0 * t),
-                              "method": method}
+    result: dict[str, Any] = {
+        "kind": "global",
+        "itp": p,
+        "tur": t,
+        "bias": b,
+        "sigma_process": sp,
+        "sigma_measurement": 1.0 / (2.0 * t),
+        "method": method,
+    }
     if method == "pfa":
         target = gb.get("target", 0.02)
         a = acceptance_factor_for_pfa(p, t, target, b, bool(gb.get("allow_relaxed", False)))
         result["target"] = float(target)
     else:
         if method in ("rss", "u") and t <= 1.0:
-            raise RiskError("tur", f"guard band method {method!r} needs TUR > 1",
-                            f"保护带方法 {method!r} 要求 TUR > 1")
+            raise RiskError(
+                "tur",
+                f"guard band method {method!r} needs TUR > 1",
+                f"保护带方法 {method!r} 要求 TUR > 1",
+            )
         a = float(acceptance_factor_formula(method, t))
         if method == "dobbert":
             result["dobbert_m2"] = float(dobbert_m2(t))
     pfa, pfr = global_risk(p, t, a, b)
-    result.update({
-        "acceptance_factor": a,
-        "guard_band": 1.0 - a,
-        "acceptance_limits": [-a, a],
-        "pfa": pfa,
-        "pfr": pfr,
-        "pfa_no_guard_band": global_risk(p, t, 1.0, b)[0] if a != 1.0 else pfa,
-        "units": "fractions of the tolerance half-width; probabilities in [0, 1]",
-    })
+    result.update(
+        {
+            "acceptance_factor": a,
+            "guard_band": 1.0 - a,
+            "acceptance_limits": [-a, a],
+            "pfa": pfa,
+            "pfr": pfr,
+            "pfa_no_guard_band": global_risk(p, t, 1.0, b)[0] if a != 1.0 else pfa,
+            "units": "fractions of the tolerance half-width; probabilities in [0, 1]",
+        }
+    )
     return result
 
 
@@ -508,20 +542,30 @@ def _evaluate_specific(doc: dict) -> dict:
     unknown = set(doc) - _SPECIFIC_KEYS
     if unknown:
         name = sorted(unknown)[0]
-        raise RiskError(name, "unknown field in a specific-risk document",
-                        "特定风险文档中的未知字段")
+        raise RiskError(
+            name, "unknown field in a specific-risk document", "特定风险文档中的未知字段"
+        )
     if "limits" not in doc:
         raise RiskError("limits", "is required", "为必填项")
     lo, hi = _check_limits(doc["limits"])
     result: dict[str, Any] = {"kind": "specific", "limits": [lo, hi]}
     if "samples" in doc:
         if "measured" in doc or "u" in doc:
-            raise RiskError("samples", "give either samples or measured and u, not both",
-                            "样本与 measured/u 只能二选一")
+            raise RiskError(
+                "samples",
+                "give either samples or measured and u, not both",
+                "样本与 measured/u 只能二选一",
+            )
         pc = conformance_probability_samples(doc["samples"], lo, hi)
         arr = np.asarray(doc["samples"], dtype=float)
-        result.update({"pdf": "monte_carlo", "n_samples": int(arr.size),
-                       "mean": float(arr.mean()), "std": float(arr.std(ddof=1))})
+        result.update(
+            {
+                "pdf": "monte_carlo",
+                "n_samples": int(arr.size),
+                "mean": float(arr.mean()),
+                "std": float(arr.std(ddof=1)),
+            }
+        )
     else:
         if "measured" not in doc:
             raise RiskError("measured", "is required (or give samples)", "为必填项（或提供样本）")
@@ -535,8 +579,9 @@ def _evaluate_specific(doc: dict) -> dict:
         from .rules import DecisionRule, decide
 
         if "measured" not in doc:
-            raise RiskError("rule", "a decision rule needs measured and u",
-                            "判定规则需要 measured 与 u")
+            raise RiskError(
+                "rule", "a decision rule needs measured and u", "判定规则需要 measured 与 u"
+            )
         rule = DecisionRule.from_dict(doc["rule"])
         k = _number(doc.get("k", rule.coverage_factor), "k")
         if k <= 0:
@@ -576,11 +621,17 @@ def evaluate_risk(doc: dict) -> dict:
     is_global = bool(_GLOBAL_KEYS & set(doc))
     is_specific = bool({"measured", "samples", "limits"} & set(doc))
     if is_global and is_specific:
-        raise RiskError("document", "mixes global (itp, tur) and specific (measured, limits) "
-                        "fields", "混合了全局（itp, tur）与特定（measured, limits）字段")
+        raise RiskError(
+            "document",
+            "mixes global (itp, tur) and specific (measured, limits) fields",
+            "混合了全局（itp, tur）与特定（measured, limits）字段",
+        )
     if is_global:
         return _evaluate_global(doc)
     if is_specific:
         return _evaluate_specific(doc)
-    raise RiskError("document", "needs itp and tur (global risk) or measured, u and limits "
-                    "(specific risk)", "需要 itp 与 tur（全局风险）或 measured、u、limits（特定风险）")
+    raise RiskError(
+        "document",
+        "needs itp and tur (global risk) or measured, u and limits (specific risk)",
+        "需要 itp 与 tur（全局风险）或 measured、u、limits（特定风险）",
+    )

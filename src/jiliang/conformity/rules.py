@@ -67,20 +67,26 @@ class DecisionRule:
 
     def __post_init__(self) -> None:
         if self.kind not in RULE_KINDS:
-            raise RiskError("rule.kind", f"unknown kind {self.kind!r}; use one of "
-                            f"{', '.join(RULE_KINDS)}", f"未知规则 {self.kind!r}；可选 "
-                            f"{', '.join(RULE_KINDS)}")
+            raise RiskError(
+                "rule.kind",
+                f"unknown kind {self.kind!r}; use one of {', '.join(RULE_KINDS)}",
+                f"未知规则 {self.kind!r}；可选 {', '.join(RULE_KINDS)}",
+            )
         r = _number(self.r, "rule.r")
         if r < 0:
             raise RiskError("rule.r", "guard band multiple r must be >= 0", "保护带倍数 r 必须 ≥ 0")
         t = _number(self.target_pfa, "rule.target_pfa")
         if not 0.0 < t < 0.5:
-            raise RiskError("rule.target_pfa", "target PFA must be in (0, 0.5)",
-                            "目标误判接受概率必须在 (0, 0.5) 之间")
+            raise RiskError(
+                "rule.target_pfa",
+                "target PFA must be in (0, 0.5)",
+                "目标误判接受概率必须在 (0, 0.5) 之间",
+            )
         k = _number(self.coverage_factor, "rule.coverage_factor")
         if k <= 0:
-            raise RiskError("rule.coverage_factor", "coverage factor must be > 0",
-                            "包含因子必须大于 0")
+            raise RiskError(
+                "rule.coverage_factor", "coverage factor must be > 0", "包含因子必须大于 0"
+            )
         object.__setattr__(self, "r", r)
         object.__setattr__(self, "target_pfa", t)
         object.__setattr__(self, "coverage_factor", k)
@@ -97,8 +103,9 @@ class DecisionRule:
         if isinstance(d, str):
             d = {"kind": d}
         if not isinstance(d, dict):
-            raise RiskError("rule", "must be an object with at least 'kind'",
-                            "必须为包含 kind 的对象")
+            raise RiskError(
+                "rule", "must be an object with at least 'kind'", "必须为包含 kind 的对象"
+            )
         known = {"kind", "r", "target_pfa", "coverage_factor", "reference", "extra"}
         unknown = set(d) - known
         if unknown:
@@ -109,9 +116,14 @@ class DecisionRule:
         extra = d.get("extra") or {}
         if not isinstance(extra, dict):
             raise RiskError("rule.extra", "must be an object", "必须为对象")
-        return cls(kind=d.get("kind", "simple"), r=d.get("r", 1.0),
-                   target_pfa=d.get("target_pfa", 0.025),
-                   coverage_factor=d.get("coverage_factor", 2.0), reference=ref, extra=extra)
+        return cls(
+            kind=d.get("kind", "simple"),
+            r=d.get("r", 1.0),
+            target_pfa=d.get("target_pfa", 0.025),
+            coverage_factor=d.get("coverage_factor", 2.0),
+            reference=ref,
+            extra=extra,
+        )
 
     # -- guard band -----------------------------------------------------------------------
     def guard_band(self, expanded_uncertainty: float) -> float:
@@ -137,28 +149,44 @@ class DecisionRule:
         pct = _fmt_pct(self.max_specific_pfa())
         k = _fmt(self.coverage_factor)
         if self.kind == "simple":
-            zh = ("判定规则：简单接受（ILAC-G8:09/2019 4.2.1，w = 0）。测得值位于允许限内即判合格；"
-                  "测得值接近限值时误判接受概率最高可达 50%。")
-            en = ("Decision rule: simple acceptance (ILAC-G8:09/2019 4.2.1, w = 0). A measured "
-                  "value inside the tolerance limits passes; the specific probability of false "
-                  "accept may reach 50 % near a limit.")
+            zh = (
+                "判定规则：简单接受（ILAC-G8:09/2019 4.2.1，w = 0）。测得值位于允许限内即判合格；"
+                "测得值接近限值时误判接受概率最高可达 50%。"
+            )
+            en = (
+                "Decision rule: simple acceptance (ILAC-G8:09/2019 4.2.1, w = 0). A measured "
+                "value inside the tolerance limits passes; the specific probability of false "
+                "accept may reach 50 % near a limit."
+            )
         elif self.kind == "guard_band":
-            zh = (f"判定规则：带保护带的二元判定（ILAC-G8:09/2019 4.2.2），保护带 w = {_fmt(self.r)}U"
-                  f"（k = {k}）；接受限 = 允许限 ∓ w。单次误判接受概率 < {pct}。")
-            en = (f"Decision rule: binary statement with guard band (ILAC-G8:09/2019 4.2.2), "
-                  f"w = {_fmt(self.r)}U (k = {k}); acceptance limits = tolerance limits -/+ w. "
-                  f"Specific probability of false accept < {pct}.")
+            zh = (
+                f"判定规则：带保护带的二元判定（ILAC-G8:09/2019 4.2.2），保护带 w = {_fmt(self.r)}U"
+                f"（k = {k}）；接受限 = 允许限 ∓ w。单次误判接受概率 < {pct}。"
+            )
+            en = (
+                f"Decision rule: binary statement with guard band (ILAC-G8:09/2019 4.2.2), "
+                f"w = {_fmt(self.r)}U (k = {k}); acceptance limits = tolerance limits -/+ w. "
+                f"Specific probability of false accept < {pct}."
+            )
         elif self.kind == "pfa_target":
-            zh = (f"判定规则：按目标误判接受概率设定保护带（JCGM 106:2012 第 8 章），目标 ≤ {pct}"
-                  f"（正态分布，k = {k}）。")
-            en = (f"Decision rule: guard band for a target probability of false accept "
-                  f"(JCGM 106:2012 clause 8), target <= {pct} (normal PDF, k = {k}).")
+            zh = (
+                f"判定规则：按目标误判接受概率设定保护带（JCGM 106:2012 第 8 章），目标 ≤ {pct}"
+                f"（正态分布，k = {k}）。"
+            )
+            en = (
+                f"Decision rule: guard band for a target probability of false accept "
+                f"(JCGM 106:2012 clause 8), target <= {pct} (normal PDF, k = {k})."
+            )
         else:
-            zh = (f"判定规则：非二元判定（ILAC-G8:09/2019 4.2.3），保护带 w = {_fmt(self.r)}U"
-                  f"（k = {k}）：合格、有条件合格、有条件不合格、不合格。")
-            en = (f"Decision rule: non-binary statement (ILAC-G8:09/2019 4.2.3), guard band "
-                  f"w = {_fmt(self.r)}U (k = {k}): pass, conditional pass, conditional fail, "
-                  f"fail.")
+            zh = (
+                f"判定规则：非二元判定（ILAC-G8:09/2019 4.2.3），保护带 w = {_fmt(self.r)}U"
+                f"（k = {k}）：合格、有条件合格、有条件不合格、不合格。"
+            )
+            en = (
+                f"Decision rule: non-binary statement (ILAC-G8:09/2019 4.2.3), guard band "
+                f"w = {_fmt(self.r)}U (k = {k}): pass, conditional pass, conditional fail, "
+                f"fail."
+            )
         if self.reference:
             zh += f" 依据：{self.reference}。"
             en += f" Agreed in: {self.reference}."
@@ -260,6 +288,12 @@ def decide(measured: float, U: float, limits, rule: DecisionRule | dict | str) -
     pc = None
     if big_u > 0:
         pc = conformance_probability(y, big_u / rule.coverage_factor, lo, hi)
-    return Decision(verdict=verdict, acceptance_limits=(a_lo, a_hi), guard_band=w, rule=rule,
-                    conformance_probability=pc, measured=y, expanded_uncertainty=big_u)
-
+    return Decision(
+        verdict=verdict,
+        acceptance_limits=(a_lo, a_hi),
+        guard_band=w,
+        rule=rule,
+        conformance_probability=pc,
+        measured=y,
+        expanded_uncertainty=big_u,
+    )
