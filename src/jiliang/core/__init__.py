@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: configuration, database, auth, audit, errors, i18n."""

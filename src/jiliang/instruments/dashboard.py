@@ -1,0 +1,121 @@
+"""Aggregates for dashboards: counts by status, per child region, within the caller's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from jiliang.core.errors import NotFound
+from jiliang.core.security import Principal
+from jiliang.instruments.models import STATUSES, Instrument
+from jiliang.instruments.service import INSTRUMENTS
+from jiliang.regions.models import Region
+
+ACTIVE = ("registered", "in_service", "due", "overdue")
+DUE_SOON_DAYS = 30
+
+
+@dataclass
+class RegionRow:
+    code: str
+    name: str
+    total: int = 0
+    active: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return self.overdue / self.active if self.active else None
+
+
+@dataclass
+class Dashboard:
+    region: Region | None
+    breadcrumbs: list[Region]
+    by_status: dict[str, int]
+    children: list[RegionRow] = field(default_factory=list)
+    due_soon: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def default_region(principal: Principal) -> str | None:
+    if principal.is_regulator:
+        return principal.scope_region
+    if principal.is_admin:
+        return "610000"
+    return None
+
+
+def _in_scope(principal: Principal, region: Region) -> bool:
+    if principal.is_admin:
+        return True
+    if not principal.is_regulator:
+        return False
+    if principal.scope_level == "province":
+        return True
+    if principal.scope_level == "city":
+        return region.city_code == principal.scope_region
+    return region.code == principal.scope_region
+
+
+def build(session: Session, principal: Principal, region_code: str | None, lang: str) -> Dashboard:
+    """The dashboard for a region (regulators, admin) or for the caller's own organisation."""
+    today = date.today()
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    region = None
+    crumbs: list[Region] = []
+    base = INSTRUMENTS.policy.scope(principal, select(Instrument.status, func.count()))
+    if principal.is_regulator or principal.is_admin:
+        region = session.get(Region, region_code or default_region(principal))
+        if region is None or not _in_scope(principal, region):
+            raise NotFound("region", region_code)
+        node: Region | None = region
+        while node is not None:
+            crumbs.insert(0, node)
+            node = session.get(Region, node.parent_code) if node.parent_code else None
+        if region.level == "city":
+            base = base.where(Instrument.city_code == region.code)
+        elif region.level == "county":
+            base = base.where(Instrument.region_code == region.code)
+    by_status = {s: 0 for s in STATUSES}
+    for status, count in session.execute(base.group_by(Instrument.status)):
+        by_status[status] = count
+    due_soon_stmt = base.with_only_columns(func.count()).where(
+        Instrument.status.in_(ACTIVE), Instrument.due_date >= today, Instrument.due_date <= soon
+    )
+    dash = Dashboard(region, [c for c in crumbs if _in_scope(principal, c)], by_status)
+    dash.due_soon = session.scalar(due_soon_stmt) or 0
+    if region is not None and region.level != "county":
+        kids = session.scalars(
+            select(Region).where(Region.parent_code == region.code).order_by(Region.code)
+        ).all()
+        col = Instrument.city_code if region.level == "province" else Instrument.region_code
+        stmt = (
+            base.with_only_columns(
+                col,
+                func.count(),
+                func.sum(case((Instrument.status.in_(ACTIVE), 1), else_=0)),
+                func.sum(case((Instrument.status == "overdue", 1), else_=0)),
+                func.sum(
+                    case(
+                        (Instrument.status.in_(ACTIVE) & (Instrument.due_date >= today) & (Instrument.due_date <= soon), 1),
+                        else_=0,
+                    )
+                ),
+            )
+            .group_by(col)
+        )
+        figures = {row[0]: row[1:] for row in session.execute(stmt)}
+        for kid in kids:
+            total, active, overdue, due = figures.get(kid.code, (0, 0, 0, 0))
+            dash.children.append(
+                RegionRow(kid.code, kid.name(lang), total, int(active or 0), int(overdue or 0), int(due or 0))
+            )
+    return dash

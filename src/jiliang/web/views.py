@@ -1,0 +1,419 @@
+"""Server-rendered pages (Jinja2): thin — read the form, call a service, render."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+import jiliang.models  # noqa: F401  (fills the resource registry)
+from jiliang.api.deps import csrf_token, optional_principal, request_lang
+from jiliang.core import audit, resources
+from jiliang.core.db import get_session
+from jiliang.core.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
+from jiliang.core.i18n import pick, t
+from jiliang.core.resources import REGISTRY, Resource
+from jiliang.core.security import ROLES, Principal
+from jiliang.instruments import dashboard as dash_service
+from jiliang.instruments import io as instrument_io
+from jiliang.instruments.models import STATUSES, TRANSITIONS
+from jiliang.instruments.service import INSTRUMENTS, public_facts, transition
+from jiliang.people.service import authenticate
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals.update(t=t, pick=pick, ROLES=ROLES)
+
+router = APIRouter(include_in_schema=False)
+
+DB = Annotated[Session, Depends(get_session)]
+MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
+
+NAV = [
+    ("instruments", "instruments"),
+    ("organisations", "organisations"),
+    ("standards", "standards"),
+    ("materials", "materials"),
+    ("metrologists", "metrologists"),
+    ("instrument-types", "instrument_types"),
+    ("users", "users"),
+]
+
+
+def _nav_for(who: Principal | None) -> list[tuple[str, str]]:
+    if who is None:
+        return []
+    hidden = set()
+    if not who.is_admin:
+        hidden.add("users")
+    if who.role == "enterprise":
+        hidden |= {"standards", "materials", "metrologists"}
+    return [(path, key) for path, key in NAV if path not in hidden]
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    lang = request_lang(request)
+    who = ctx.get("who")
+    base = {
+        "request": request,
+        "lang": lang,
+        "who": who,
+        "nav": _nav_for(who),
+        "csrf": csrf_token(request) if "session" in request.scope else "",
+        "path": request.url.path,
+    }
+    response = TEMPLATES.TemplateResponse(request, name, {**base, **ctx}, status_code=status_code)
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("lang", request.query_params["lang"], max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status_code, "message": message}, status_code)
+
+
+def _need(who: Principal | None) -> Principal:
+    if who is None:
+        raise Unauthorized()
+    return who
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    if not token or token != request.session.get("csrf"):
+        raise Forbidden("页面已过期，请刷新后重试", "The page has expired; reload and try again")
+
+
+# ------------------------------------------------------------------ sign-in
+
+
+@router.get("/login")
+def login_form(request: Request, who: MaybeWho, next: str = "/") -> Response:
+    return render(request, "login.html", {"who": None, "next": next if next.startswith("/") else "/"})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DB,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    _check_csrf(request, csrf)
+    user = authenticate(db, username, password)
+    if user is None:
+        return render(
+            request,
+            "login.html",
+            {"who": None, "error": t("bad_credentials", request_lang(request)), "username": username, "next": next},
+            status_code=401,
+        )
+    request.session.clear()
+    request.session["uid"] = user.id
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if not request.cookies.get("lang"):
+        response.set_cookie("lang", user.lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    _check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+@router.get("/")
+def home(request: Request, db: DB, who: MaybeWho, region: str | None = None) -> Response:
+    who = _need(who)
+    lang = request_lang(request)
+    dash = dash_service.build(db, who, region, lang)
+    map_svg = None
+    if dash.children:
+        map_svg = _map(dash, lang)
+    return render(request, "dashboard.html", {"who": who, "dash": dash, "STATUSES": STATUSES, "map_svg": map_svg})
+
+
+def _map(dash: dash_service.Dashboard, lang: str) -> str | None:
+    try:
+        from jiliang.regions.geo import choropleth_svg
+    except ImportError:
+        return None
+    values = {c.code: c.overdue_rate for c in dash.children}
+    labels = {
+        c.code: f"{c.name} · {t('overdue_rate', lang)} "
+        + (f"{c.overdue_rate:.1%}" if c.overdue_rate is not None else "—")
+        for c in dash.children
+    }
+    try:
+        return choropleth_svg(values, labels, lambda code: f"/?region={code}", t("overdue_rate", lang))
+    except Exception:  # a missing shape must not take the dashboard down
+        return None
+
+
+# ------------------------------------------------------------------ public QR page
+
+
+@router.get("/q/{token}")
+def public_instrument(request: Request, token: str, db: DB) -> Response:
+    lang = request_lang(request)
+    facts = public_facts(db, token, lang)
+    return render(request, "public_instrument.html", {"who": None, "facts": facts, "STATUSES": STATUSES})
+
+
+# ------------------------------------------------------------------ instruments (extra pages)
+
+
+@router.get("/instruments/import")
+def import_form(request: Request, who: MaybeWho) -> Response:
+    who = _need(who)
+    return render(request, "import.html", {"who": who, "report": None})
+
+
+@router.post("/instruments/import")
+def import_upload(
+    request: Request,
+    db: DB,
+    who: MaybeWho,
+    file: Annotated[UploadFile, File()],
+    mode: Annotated[str, Form()] = "all",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    who = _need(who)
+    _check_csrf(request, csrf)
+    content = file.file.read(20 * 1024 * 1024 + 1)
+    try:
+        report = instrument_io.import_instruments(
+            db, who, file.filename or "", content, dry_run=mode == "dry_run", valid_only=mode == "valid_only"
+        )
+    except DomainError as exc:
+        return render(request, "import.html", {"who": who, "report": None, "error": exc.message(request_lang(request))}, 422)
+    return render(request, "import.html", {"who": who, "report": report})
+
+
+@router.get("/instruments/import/template.csv")
+def import_template(request: Request) -> Response:
+    return Response(instrument_io.template_csv(request_lang(request)), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="instruments-template.csv"'})
+
+
+@router.get("/instruments/{item_id}/label")
+def instrument_label(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
+    import segno
+
+    who = _need(who)
+    inst = resources.get(db, who, INSTRUMENTS, item_id)
+    url = str(request.base_url).rstrip("/") + f"/q/{inst.qr_token}"
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True, border=2)
+    refs = resources.ref_labels(db, INSTRUMENTS, [inst], request_lang(request))
+    return render(request, "label.html", {"who": who, "inst": inst, "qr_svg": buf.getvalue().decode(), "url": url, "refs": refs})
+
+
+@router.post("/instruments/{item_id}/status")
+def instrument_status(
+    request: Request,
+    item_id: int,
+    db: DB,
+    who: MaybeWho,
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    who = _need(who)
+    _check_csrf(request, csrf)
+    transition(db, who, item_id, status, reason or None)
+    return RedirectResponse(f"/instruments/{item_id}", status_code=303)
+
+
+# ------------------------------------------------------------------ generic resource pages
+
+
+def _list_view(resource: Resource):
+    def view(request: Request, db: DB, who: MaybeWho) -> Response:
+        who = _need(who)
+        lang = request_lang(request)
+        params = request.query_params
+        allowed = {f.name for f in resource.fields if f.filter} | set(resource.extra_filters)
+        filters = {k: v for k, v in params.items() if k in allowed and v}
+        try:
+            page_no = int(params.get("page", 1))
+        except ValueError:
+            page_no = 1
+        q = params.get("q") or None
+        sort = params.get("sort") or None
+        page = resources.list_page(db, who, resource, q, filters, sort, page_no, 25)
+        refs = resources.ref_labels(db, resource, page.items, lang)
+        keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
+        filter_fields = [f for f in resource.fields if f.filter and f.kind in ("choice", "bool")]
+        return render(request, "list.html", {
+            "who": who, "res": resource, "page": page, "refs": refs, "q": q or "", "sort": sort or "",
+            "filters": filters, "filter_fields": filter_fields, "display": resources.display,
+            "qs": lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
+            "can_create": _can_create(who, resource),
+        })
+
+    return view
+
+
+def _can_create(who: Principal, resource: Resource) -> bool:
+    if who.is_admin:
+        return True
+    if resource.name == "instruments":
+        return who.role in ("enterprise", "lab_manager")
+    if resource.name in ("standards", "materials", "metrologists", "standard-devices", "certified-values"):
+        return who.role == "lab_manager"
+    if resource.name == "organisations":
+        return who.is_regulator
+    return False
+
+
+def _detail_view(resource: Resource):
+    def view(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
+        who = _need(who)
+        lang = request_lang(request)
+        obj = resources.get(db, who, resource, item_id)
+        refs = resources.ref_labels(db, resource, [obj], lang)
+        entries = audit.entries_for(db, resource.entity, obj.id)
+        ctx: dict[str, Any] = {
+            "who": who, "res": resource, "obj": obj, "refs": refs, "entries": entries,
+            "display": resources.display, "children": _children(db, who, resource, obj, lang),
+        }
+        if resource is INSTRUMENTS:
+            ctx["next_statuses"] = sorted(TRANSITIONS[obj.status])
+            ctx["STATUSES"] = STATUSES
+        return render(request, "detail.html", ctx)
+
+    return view
+
+
+CHILDREN = {"standards": ("standard-devices", "standard_id"), "materials": ("certified-values", "material_id")}
+
+
+def _children(db: Session, who: Principal, resource: Resource, obj: Any, lang: str):
+    if resource.name not in CHILDREN:
+        return None
+    child_name, fk = CHILDREN[resource.name]
+    child = REGISTRY[child_name]
+    page = resources.list_page(db, who, child, None, {fk: str(obj.id)}, None, 1, 100)
+    return {"res": child, "items": page.items, "refs": resources.ref_labels(db, child, page.items, lang), "fk": fk}
+
+
+def _form_view(resource: Resource, editing: bool):
+    def view(request: Request, db: DB, who: MaybeWho, item_id: int | None = None) -> Response:
+        who = _need(who)
+        values: dict[str, Any] = dict(request.query_params)
+        obj = None
+        if editing:
+            obj = resources.get(db, who, resource, item_id)
+            values = resources.to_dict(resource, obj)
+        return _render_form(request, db, who, resource, obj, values, {})
+
+    return view
+
+
+def _render_form(request, db, who, resource, obj, values, errors, status_code=200):
+    lang = request_lang(request)
+    options = _ref_options(db, who, resource, lang)
+    fields = [f for f in resource.form_fields if not (obj is not None and f.name == "password" and False)]
+    return render(request, "form.html", {
+        "who": who, "res": resource, "obj": obj, "values": values, "errors": errors,
+        "fields": fields, "options": options,
+    }, status_code)
+
+
+def _ref_options(db: Session, who: Principal, resource: Resource, lang: str) -> dict[str, list[tuple[Any, str]]]:
+    """Choices for reference fields, limited to what the user may see (small tables only)."""
+    from sqlalchemy import select
+
+    from jiliang.regions.models import Region
+
+    out: dict[str, list[tuple[Any, str]]] = {}
+    for f in resource.form_fields:
+        if f.kind != "ref":
+            continue
+        if f.ref == "region":
+            rows = db.scalars(select(Region).order_by(Region.code)).all()
+            out[f.name] = [(r.code, ("　" if r.level == "county" else "") + r.name(lang)) for r in rows]
+        elif f.ref == "type":
+            from jiliang.instruments.service import INSTRUMENT_TYPES
+
+            items = resources.list_page(db, who, INSTRUMENT_TYPES, None, None, "code", 1, 200).items
+            out[f.name] = [(i.id, f"{i.code} {i.name_en if lang == 'en' else i.name_zh}") for i in items]
+        elif f.ref in ("standard", "material"):
+            target = REGISTRY["standards" if f.ref == "standard" else "materials"]
+            items = resources.list_page(db, who, target, None, None, None, 1, 200).items
+            out[f.name] = [(i.id, target.title(i, lang)) for i in items]
+        elif f.ref == "org" and (who.is_admin or who.is_regulator):
+            out[f.name] = []  # free entry of the organisation id with a lookup link (large table)
+        elif f.ref == "org" and who.org_id is not None:
+            from jiliang.orgs.models import Organisation
+
+            org = db.get(Organisation, who.org_id)
+            out[f.name] = [(org.id, org.name)] if org else []
+    return out
+
+
+def _save_view(resource: Resource, editing: bool):
+    async def view(request: Request, db: DB, who: MaybeWho, item_id: int | None = None) -> Response:
+        who = _need(who)
+        form = await request.form()
+        _check_csrf(request, str(form.get("csrf", "")))
+        data: dict[str, Any] = {}
+        for f in resource.form_fields:
+            if f.kind == "bool":
+                data[f.name] = "1" if form.get(f.name) else "0"
+            elif f.name in form:
+                raw = str(form.get(f.name, ""))
+                if editing and raw == "" and f.name == "password":
+                    continue
+                data[f.name] = raw
+        reason = str(form.get("reason", "")) or None
+        try:
+            if editing:
+                obj = resources.update(db, who, resource, item_id, data, reason)
+            else:
+                obj = resources.create(db, who, resource, data)
+        except ValidationFailed as exc:
+            db.rollback()
+            idx = 1 if request_lang(request) == "en" else 0
+            errors = {k: v[idx] for k, v in exc.errors.items()}
+            existing = resources.get(db, who, resource, item_id) if editing else None
+            return _render_form(request, db, who, resource, existing, data, errors, 422)
+        return RedirectResponse(f"/{resource.name}/{obj.id}?saved=1", status_code=303)
+
+    return view
+
+
+def _retire_view(resource: Resource):
+    def view(
+        request: Request, item_id: int, db: DB, who: MaybeWho,
+        reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        who = _need(who)
+        _check_csrf(request, csrf)
+        resources.retire(db, who, resource, item_id, reason)
+        return RedirectResponse(f"/{resource.name}/{item_id}", status_code=303)
+
+    return view
+
+
+for _res in list(REGISTRY.values()):
+    _p = f"/{_res.name}"
+    router.add_api_route(_p, _list_view(_res), methods=["GET"])
+    router.add_api_route(_p + "/new", _form_view(_res, False), methods=["GET"])
+    router.add_api_route(_p + "/new", _save_view(_res, False), methods=["POST"])
+    router.add_api_route(_p + "/{item_id}", _detail_view(_res), methods=["GET"])
+    router.add_api_route(_p + "/{item_id}/edit", _form_view(_res, True), methods=["GET"])
+    router.add_api_route(_p + "/{item_id}/edit", _save_view(_res, True), methods=["POST"])
+    router.add_api_route(_p + "/{item_id}/retire", _retire_view(_res), methods=["POST"])
