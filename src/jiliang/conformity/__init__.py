@@ -14,6 +14,7 @@ from .risk import (
     evaluate_risk,
     global_risk,
     global_risk_many,
+    global_risk_pdf,
     sigma_process,
 )
 from .rules import RULE_KINDS, VERDICTS, Decision, DecisionRule, decide
@@ -34,5 +35,6 @@ __all__ = [
     "evaluate_risk",
     "global_risk",
     "global_risk_many",
+    "global_risk_pdf",
     "sigma_process",
 ]

@@ -250,6 +250,70 @@ def global_risk(
     return max(pfa, 0.0), max(pfr, 0.0)
 
 
+def global_risk_pdf(
+    process,
+    u: float,
+    limits,
+    acceptance_limits=None,
+) -> tuple[float, float]:
+    """Global consumer's and producer's risk for any process PDF and a normal measurement.
+
+    JCGM 106:2012 9.5.2 eqs. (23)-(24), evaluated by adaptive quadrature (``scipy.integrate``):
+    ``R_C = int_{x not in T} g0(x) P(A | x) dx`` and ``R_P = int_{x in T} g0(x) (1 - P(A | x)) dx``
+    with ``P(A | x) = Phi((A_U - x)/u) - Phi((A_L - x)/u)`` (JCGM 106 9.3, normal measurement
+    PDF with standard uncertainty ``u`` centred on the true value).
+
+    Parameters
+    ----------
+    process : frozen ``scipy.stats`` distribution
+        Prior (process) PDF ``g0`` of the property, e.g. ``stats.gamma(4, scale=0.25)`` for the
+        ball-bearing example of JCGM 106 9.5.4.
+    u : float
+        Standard measurement uncertainty (> 0).
+    limits : [T_L, T_U]
+        Tolerance limits; one may be ``None``.
+    acceptance_limits : [A_L, A_U], optional
+        Defaults to the tolerance limits (no guard band); ``None`` entries are infinite.
+    """
+    su = _number(u, "u")
+    if su <= 0:
+        raise RiskError("u", "standard uncertainty must be > 0", "标准不确定度必须大于 0")
+    t_lo, t_hi = _check_limits(limits)
+    if acceptance_limits is None:
+        a_lo, a_hi = t_lo, t_hi
+    else:
+        a_lo, a_hi = _check_limits(acceptance_limits, "acceptance_limits")
+    if not (hasattr(process, "pdf") and hasattr(process, "ppf")):
+        raise RiskError(
+            "process", "must be a frozen scipy.stats distribution", "必须为 scipy.stats 冻结分布"
+        )
+    x_min, x_max = float(process.ppf(1e-13)), float(process.isf(1e-13))
+    tl = -math.inf if t_lo is None else t_lo
+    th = math.inf if t_hi is None else t_hi
+    al = -math.inf if a_lo is None else a_lo
+    ah = math.inf if a_hi is None else a_hi
+
+    def p_acc(x: float) -> float:
+        return float(_phi((ah - x) / su) - _phi((al - x) / su))
+
+    def integral(lo: float, hi: float, fn) -> float:
+        lo, hi = max(lo, x_min), min(hi, x_max)
+        if not hi > lo:
+            return 0.0
+        pts = [v for v in (al, ah, tl, th) if lo < v < hi] or None
+        return integrate.quad(fn, lo, hi, points=pts, epsabs=1e-14, epsrel=1e-10, limit=500)[0]
+
+    def bad(x):
+        return float(process.pdf(x)) * p_acc(x)
+
+    def good(x):
+        return float(process.pdf(x)) * (1.0 - p_acc(x))
+
+    pfa = integral(-math.inf, tl, bad) + integral(th, math.inf, bad)
+    pfr = integral(tl, th, good)
+    return max(pfa, 0.0), max(pfr, 0.0)
+
+
 def _bvn_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """Bivariate standard normal CDF ``P(X <= h, Y <= k)``, correlation ``rho`` (|rho| < 1).
 
