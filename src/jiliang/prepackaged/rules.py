@@ -186,9 +186,12 @@ def _dec(x: Any) -> Decimal:
 
 def _row_for(rows: list[dict], q: Decimal) -> dict | None:
     for row in rows:
-        above = _dec(row["above"])
         up_to = row.get("up_to")
-        if q > above and (up_to is None or q <= _dec(up_to)):
+        if "from" in row:  # inclusive lower bound
+            lower_ok = q >= _dec(row["from"])
+        else:
+            lower_ok = q > _dec(row["above"])
+        if lower_ok and (up_to is None or q <= _dec(up_to)):
             return row
     return None
 
@@ -310,9 +313,10 @@ def _td(rules: str, quantity: str, nominal: Any, unit: str) -> tuple[dict, Decim
             quantity
         ]
         if row is None:
-            lo = table["rows"][0]["above"]
+            first = table["rows"][0]
+            lo = f"[{first['from']}" if "from" in first else f"({first['above']}"
             hi = table["rows"][-1].get("up_to")
-            rng = f"({lo}, {hi if hi is not None else '∞'}] {base_unit}"
+            rng = f"{lo}, {hi if hi is not None else '∞'}] {base_unit}"
             raise LotError(
                 "nominal",
                 rs.id,
