@@ -488,15 +488,21 @@ def global_risk_many(
     -------
     dict with arrays ``pfa``, ``pfr``, ``acceptance_factor``, ``sigma_process``.
     """
+    a_in = 1.0 if acceptance_factor is None else acceptance_factor
     try:
-        p, t, b = np.broadcast_arrays(
-            np.asarray(itp, float), np.asarray(tur, float), np.asarray(bias, float)
+        p, t, b, a_b = np.broadcast_arrays(
+            np.asarray(itp, float),
+            np.asarray(tur, float),
+            np.asarray(bias, float),
+            np.asarray(a_in, float),
         )
-    except ValueError:
+    except (TypeError, ValueError):
         raise RiskError(
-            "itp", "itp, tur and bias must have compatible shapes", "itp、tur、bias 的形状不兼容"
+            "itp",
+            "itp, tur, bias and acceptance_factor must be numbers with compatible shapes",
+            "itp、tur、bias、acceptance_factor 必须为数值且形状兼容",
         ) from None
-    p, t, b = (np.array(v, dtype=float).ravel() for v in (p, t, b))
+    p, t, b, a_b = (np.array(v, dtype=float).ravel() for v in (p, t, b, a_b))
     if not (np.all(np.isfinite(p)) and np.all((p > 0) & (p < 1))):
         raise RiskError(
             "itp", "in-tolerance probability must be in (0, 1)", "在用合格概率必须在 (0, 1) 之间"
@@ -508,7 +514,9 @@ def global_risk_many(
     sp = _sigma_process_many(p, b)
     sm = 1.0 / (2.0 * t)
     if acceptance_factor is not None:
-        a = np.broadcast_to(np.asarray(acceptance_factor, float), p.shape).astype(float)
+        if not np.all(np.isfinite(a_b)):
+            raise RiskError("acceptance_factor", "must be finite", "必须是有限数值")
+        a = a_b
     elif method == "pfa":
         tgt = _number(target, "guardband.target")
         if not 0.0 < tgt < 1.0:
