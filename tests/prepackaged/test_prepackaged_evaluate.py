@@ -14,15 +14,32 @@ from jiliang.prepackaged import LotError, evaluate, select_sample
 
 
 def lot(net, rules="JJF1070-2023", nominal=500, unit="g", lot_size=1200, quantity="mass", **kw):
-    return {"rules": rules, "quantity": quantity, "nominal": nominal, "unit": unit,
-            "lot_size": lot_size, "net": net, **kw}
+    return {
+        "rules": rules,
+        "quantity": quantity,
+        "nominal": nominal,
+        "unit": unit,
+        "lot_size": lot_size,
+        "net": net,
+        **kw,
+    }
 
 
 def test_issue_example_shape_and_json():
     net = [501.0 + (i % 7) * 0.5 for i in range(80)]
     res = evaluate(lot(net))
-    for key in ("verdict", "sample_size", "tolerable_deficiency", "t1_errors", "t2_errors",
-                "mean", "std", "correction", "mean_limit", "reasons"):
+    for key in (
+        "verdict",
+        "sample_size",
+        "tolerable_deficiency",
+        "t1_errors",
+        "t2_errors",
+        "mean",
+        "std",
+        "correction",
+        "mean_limit",
+        "reasons",
+    ):
         assert key in res
     assert res["verdict"] == "pass" and res["sample_size"] == 80
     assert res["tolerable_deficiency"] == 15.0 and res["correction"] == 0.295
@@ -169,11 +186,9 @@ class TestEUReferenceTest:
         with pytest.raises(LotError) as e:
             evaluate(lot(net, rules="EU-76/211/EEC", lot_size=300))
         assert e.value.code == "second_sample_required" and e.value.field == "net"
-        res = evaluate(lot(net + [505.0] * 28 + [484.0] * 2, rules="EU-76/211/EEC",
-                           lot_size=300))
+        res = evaluate(lot(net + [505.0] * 28 + [484.0] * 2, rules="EU-76/211/EEC", lot_size=300))
         assert res["double_sampling_stage"] == 2 and res["verdict"] == "pass"  # 4 <= ac2 = 4
-        res = evaluate(lot(net + [505.0] * 27 + [484.0] * 3, rules="EU-76/211/EEC",
-                           lot_size=300))
+        res = evaluate(lot(net + [505.0] * 27 + [484.0] * 3, rules="EU-76/211/EEC", lot_size=300))
         assert res["verdict"] == "fail"  # 5 >= re2 = 5
 
     def test_mean_uses_0_503_for_lots_up_to_500(self):

@@ -200,9 +200,7 @@ def test_jjf_sampling_plan_rows(rules, lot, n, lam, t1, mean):
     assert (p["kind"] == "package_by_package") is (not mean)
 
 
-@pytest.mark.parametrize(
-    ("n", "published"), [(10, 1.028), (50, 0.379), (80, 0.295), (125, 0.234)]
-)
+@pytest.mark.parametrize(("n", "published"), [(10, 1.028), (50, 0.379), (80, 0.295), (125, 0.234)])
 def test_jjf_lambda_equals_t_over_sqrt_n(n, published):
     assert round(student_t.ppf(0.995, n - 1) / math.sqrt(n), 3) == published
 
@@ -215,8 +213,14 @@ def test_jjf_lambda_n13_published_differs_from_computed():
 
 @pytest.mark.parametrize(
     ("lot", "n", "lam", "t1"),
-    [(100, 50, 0.379, 3), (500, 50, 0.379, 3), (501, 80, 0.295, 5), (3200, 80, 0.295, 5),
-     (3201, 125, 0.234, 7), (50_000, 125, 0.234, 7)],
+    [
+        (100, 50, 0.379, 3),
+        (500, 50, 0.379, 3),
+        (501, 80, 0.295, 5),
+        (3200, 80, 0.295, 5),
+        (3201, 125, 0.234, 7),
+        (50_000, 125, 0.234, 7),
+    ],
 )
 def test_oiml_sampling_plan_rows(lot, n, lam, t1):
     p = sampling_plan("OIML-R87-2016", lot)
@@ -254,7 +258,11 @@ def test_eu_destructive_and_small_lots():
     assert (p["n"], p["correction"], p["t1_allowed"]) == (20, 0.640, 1)
     p = sampling_plan("EU-76/211/EEC", 99)
     assert (p["kind"], p["n"], p["correction"], p["t1_allowed"]) == (
-        "package_by_package", 99, 0.0, None)
+        "package_by_package",
+        99,
+        0.0,
+        None,
+    )
 
 
 @pytest.mark.parametrize(("n", "published"), [(30, 0.503), (50, 0.379), (20, 0.640)])
@@ -264,9 +272,17 @@ def test_eu_lambda_equals_t_over_sqrt_n(n, published):
 
 @pytest.mark.parametrize(
     ("lot", "n", "scf", "allowed"),
-    [(1, 1, None, 0), (2, 2, 8.985, 0), (5, 5, 1.242, 0), (11, 11, 0.672, 0),
-     (12, 12, 0.635, 0), (250, 12, 0.635, 0), (251, 24, 0.422, 1), (3200, 24, 0.422, 1),
-     (3201, 48, 0.290, 2)],
+    [
+        (1, 1, None, 0),
+        (2, 2, 8.985, 0),
+        (5, 5, 1.242, 0),
+        (11, 11, 0.672, 0),
+        (12, 12, 0.635, 0),
+        (250, 12, 0.635, 0),
+        (251, 24, 0.422, 1),
+        (3200, 24, 0.422, 1),
+        (3201, 48, 0.290, 2),
+    ],
 )
 def test_nist_category_a_rows_as_shipped(lot, n, scf, allowed):
     p = sampling_plan("NIST-HB133", lot)
@@ -278,7 +294,12 @@ def test_nist_category_a_rows_as_shipped(lot, n, scf, allowed):
 
 def test_rule_set_ids_and_confirmation_flags():
     assert set(RULE_SETS) == {
-        "JJF1070-2023", "JJF1070-2005", "OIML-R87-2016", "EU-76/211/EEC", "NIST-HB133"}
+        "JJF1070-2023",
+        "JJF1070-2005",
+        "OIML-R87-2016",
+        "EU-76/211/EEC",
+        "NIST-HB133",
+    }
     assert RULE_SETS["JJF1070-2023"].data["in_force"] == "2024-10-12"
     assert RULE_SETS["JJF1070-2023"].confidence == 0.995
     assert RULE_SETS["JJF1070-2005"].confirmed is True
@@ -291,8 +312,11 @@ def test_every_row_names_confirmation_and_unconfirmed_rows_have_a_note():
         td = rs.data["tolerable_deficiency"]
         sp = rs.data["sampling_plan"]
         assert td["source"] and sp["source"]
-        rows = [r for k in ("mass_volume", "length", "area", "count")
-                for r in td.get(k, {}).get("rows", [])]
+        rows = [
+            r
+            for k in ("mass_volume", "length", "area", "count")
+            for r in td.get(k, {}).get("rows", [])
+        ]
         rows += [r for k in ("rows", "mean_rows", "defective_rows") for r in sp.get(k, [])]
         for r in rows:
             assert "confirmed" in r

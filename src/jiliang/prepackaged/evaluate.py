@@ -75,8 +75,11 @@ def _measurements(doc: dict, rule: str) -> tuple[list[float], str, dict]:
         drained = doc["drained"]
         if not isinstance(drained, dict) or "sieve_mass" not in drained:
             raise LotError(
-                "drained", rule, "drained must be an object with 'sieve_mass'",
-                "drained 必须为含 sieve_mass（筛网质量）的对象", code="wrong_type",
+                "drained",
+                rule,
+                "drained must be an object with 'sieve_mass'",
+                "drained 必须为含 sieve_mass（筛网质量）的对象",
+                code="wrong_type",
             )
         return (
             drained_content(gross, drained["sieve_mass"]),
@@ -84,8 +87,10 @@ def _measurements(doc: dict, rule: str) -> tuple[list[float], str, dict]:
             {"method": "drained", "sieve_mass": float(drained["sieve_mass"])},
         )
     tare = doc.get("tare")
-    if not isinstance(tare, dict) or len(tare) != 1 or not (
-        "per_package" in tare or "average_of" in tare
+    if (
+        not isinstance(tare, dict)
+        or len(tare) != 1
+        or not ("per_package" in tare or "average_of" in tare)
     ):
         raise LotError(
             "tare",
@@ -95,9 +100,7 @@ def _measurements(doc: dict, rule: str) -> tuple[list[float], str, dict]:
             code="missing_tare",
         )
     if "per_package" in tare:
-        return net_from_tare(gross, tare["per_package"], rule), "gross", {
-            "method": "per_package"
-        }
+        return net_from_tare(gross, tare["per_package"], rule), "gross", {"method": "per_package"}
     nominal_measured = nominal
     m_unit = doc.get("measured_unit", doc["unit"])
     if m_unit != doc["unit"] and unit_quantity(m_unit) == unit_quantity(doc["unit"]):
@@ -120,20 +123,36 @@ def _measurements(doc: dict, rule: str) -> tuple[list[float], str, dict]:
 
 def _numbers_field(values: Any, field: str, rule: str) -> list[float]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise LotError(field, rule, f"{field} must be a list of numbers",
-                       f"{field} 必须为数值列表", code="wrong_type")
+        raise LotError(
+            field,
+            rule,
+            f"{field} must be a list of numbers",
+            f"{field} 必须为数值列表",
+            code="wrong_type",
+        )
     out = []
     for i, v in enumerate(values):
         name = f"{field}[{i}]"
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise LotError(name, rule, f"{name} must be a number, got {v!r}",
-                           f"{name} 必须为数值，实际为 {v!r}", code="wrong_type")
+            raise LotError(
+                name,
+                rule,
+                f"{name} must be a number, got {v!r}",
+                f"{name} 必须为数值，实际为 {v!r}",
+                code="wrong_type",
+            )
         if not math.isfinite(v):
-            raise LotError(name, rule, f"{name} must be finite", f"{name} 必须为有限数值",
-                           code="not_finite")
+            raise LotError(
+                name, rule, f"{name} must be finite", f"{name} 必须为有限数值", code="not_finite"
+            )
         if v < 0:
-            raise LotError(name, rule, f"{name} must not be negative, got {v}",
-                           f"{name} 不能为负值，实际为 {v}", code="negative_value")
+            raise LotError(
+                name,
+                rule,
+                f"{name} must not be negative, got {v}",
+                f"{name} 不能为负值，实际为 {v}",
+                code="negative_value",
+            )
         out.append(float(v))
     return out
 
@@ -144,8 +163,13 @@ def _to_unit(values: list[float], doc: dict, rule: str) -> tuple[list[float], di
     m_unit = doc.get("measured_unit", unit)
     m_kind = unit_quantity(m_unit)
     if m_kind is None:
-        raise LotError("measured_unit", rule, f"unknown unit {m_unit!r}",
-                       f"未知的计量单位 {m_unit!r}", code="unknown_unit")
+        raise LotError(
+            "measured_unit",
+            rule,
+            f"unknown unit {m_unit!r}",
+            f"未知的计量单位 {m_unit!r}",
+            code="unknown_unit",
+        )
     quantity = doc["quantity"]
     conv: dict = {"measured_unit": m_unit}
     if m_kind == quantity:
@@ -155,16 +179,24 @@ def _to_unit(values: list[float], doc: dict, rule: str) -> tuple[list[float], di
         dens = doc.get("density")
         if dens is None:
             raise LotError(
-                "density", rule, "measured in mass units: a density is needed for a volume",
-                "以质量单位测量体积商品时须给出密度 density", code="missing_density",
+                "density",
+                rule,
+                "measured in mass units: a density is needed for a volume",
+                "以质量单位测量体积商品时须给出密度 density",
+                code="missing_density",
             )
         if isinstance(dens, dict):
             d_val, d_unit = dens.get("value"), dens.get("unit", "g/ml")
         else:
             d_val, d_unit = dens, "g/ml"
         if d_unit not in DENSITY_UNITS:
-            raise LotError("density.unit", rule, f"unknown density unit {d_unit!r}",
-                           f"未知的密度单位 {d_unit!r}", code="unknown_unit")
+            raise LotError(
+                "density.unit",
+                rule,
+                f"unknown density unit {d_unit!r}",
+                f"未知的密度单位 {d_unit!r}",
+                code="unknown_unit",
+            )
         to_g = float(unit_factor(m_unit))
         to_unit = 1.0 / float(unit_factor(unit))
         out = [volume_from_mass(v * to_g, d_val, d_unit) * to_unit for v in values]
@@ -236,12 +268,22 @@ def evaluate(doc: dict) -> dict:
         Invalid input; the error names the field and the rule.
     """
     if not isinstance(doc, dict):
-        raise LotError("doc", "lot document", "the lot document must be a JSON object",
-                       "检验批文件必须为 JSON 对象", code="wrong_type")
+        raise LotError(
+            "doc",
+            "lot document",
+            "the lot document must be a JSON object",
+            "检验批文件必须为 JSON 对象",
+            code="wrong_type",
+        )
     for key in ("rules", "quantity", "nominal", "unit", "lot_size"):
         if key not in doc:
-            raise LotError(key, str(doc.get("rules", "lot document")), f"missing field {key!r}",
-                           f"缺少字段 {key!r}", code="missing_field")
+            raise LotError(
+                key,
+                str(doc.get("rules", "lot document")),
+                f"missing field {key!r}",
+                f"缺少字段 {key!r}",
+                code="missing_field",
+            )
     rs = get_rule_set(doc["rules"])
     rule = rs.id
     _check_quantity_unit(rs, doc["quantity"], doc["unit"])
@@ -277,16 +319,23 @@ def evaluate(doc: dict) -> dict:
             code="too_many_measurements",
         )
     if len(net) > lot_size:
-        raise LotError(field, rule, f"{len(net)} measurements for a lot of {lot_size}",
-                       f"测量值个数 {len(net)} 大于批量 {lot_size}", code="sample_larger_than_lot")
+        raise LotError(
+            field,
+            rule,
+            f"{len(net)} measurements for a lot of {lot_size}",
+            f"测量值个数 {len(net)} 大于批量 {lot_size}",
+            code="sample_larger_than_lot",
+        )
 
     unit = doc["unit"]
     is_mav = td_detail["kind"] == "MAV"
     checks: list[dict] = []
     with localcontext() as ctx:
         ctx.prec = 50
-        qn = _dec(float(doc["nominal"])) if not isinstance(doc["nominal"], int) else Decimal(
-            doc["nominal"]
+        qn = (
+            _dec(float(doc["nominal"]))
+            if not isinstance(doc["nominal"], int)
+            else Decimal(doc["nominal"])
         )
         t = t_dec
         q = [_dec(v) for v in net]
@@ -317,13 +366,15 @@ def evaluate(doc: dict) -> dict:
     # T2 (or nothing for HB 133)
     if t2_idx is not None:
         ok = len(t2_idx) <= (t2_allowed or 0)
-        checks.append(_reason(
-            "t2_exceeded" if not ok else "t2_ok",
-            f"短缺量大于 2T（{_fmt(2 * t)} {unit}）的件数为 {len(t2_idx)}，允许 {t2_allowed or 0} 件",
-            f"{len(t2_idx)} package(s) short by more than 2T ({_fmt(2 * t)} {unit}); "
-            f"{t2_allowed or 0} allowed",
-            ok,
-        ))
+        checks.append(
+            _reason(
+                "t2_exceeded" if not ok else "t2_ok",
+                f"短缺量大于 2T（{_fmt(2 * t)} {unit}）的件数为 {len(t2_idx)}，允许 {t2_allowed or 0} 件",
+                f"{len(t2_idx)} package(s) short by more than 2T ({_fmt(2 * t)} {unit}); "
+                f"{t2_allowed or 0} allowed",
+                ok,
+            )
+        )
 
     # T1 / defectives
     decided_stage = None
@@ -349,49 +400,62 @@ def evaluate(doc: dict) -> dict:
                 code="second_sample_required",
             )
         count = defect_1 if decided_stage == 1 else sum(1 for d in deficiency if d > t)
-        checks.append(_reason(
-            "defectives_rejected" if not ok else "defectives_ok",
-            f"双次抽样第 {decided_stage} 阶段：短缺量大于 T 的件数为 {count}",
-            f"double sampling, stage {decided_stage}: {count} package(s) short by more than T",
-            ok,
-        ))
+        checks.append(
+            _reason(
+                "defectives_rejected" if not ok else "defectives_ok",
+                f"双次抽样第 {decided_stage} 阶段：短缺量大于 T 的件数为 {count}",
+                f"double sampling, stage {decided_stage}: {count} package(s) short by more than T",
+                ok,
+            )
+        )
     elif t1_allowed is not None:
         ok = len(t1_idx) <= t1_allowed
         if is_mav:
-            checks.append(_reason(
-                "mav_exceeded" if not ok else "mav_ok",
-                f"短缺量大于 MAV（{_fmt(t)} {unit}）的件数为 {len(t1_idx)}，允许 {t1_allowed} 件",
-                f"{len(t1_idx)} package(s) short by more than the MAV ({_fmt(t)} {unit}); "
-                f"{t1_allowed} allowed",
-                ok,
-            ))
+            checks.append(
+                _reason(
+                    "mav_exceeded" if not ok else "mav_ok",
+                    f"短缺量大于 MAV（{_fmt(t)} {unit}）的件数为 {len(t1_idx)}，允许 {t1_allowed} 件",
+                    f"{len(t1_idx)} package(s) short by more than the MAV ({_fmt(t)} {unit}); "
+                    f"{t1_allowed} allowed",
+                    ok,
+                )
+            )
         else:
-            checks.append(_reason(
-                "t1_exceeded" if not ok else "t1_ok",
-                f"短缺量大于 T（{_fmt(t)} {unit}）且不大于 2T 的件数为 {len(t1_idx)}，"
-                f"允许 {t1_allowed} 件",
-                f"{len(t1_idx)} package(s) short by more than T ({_fmt(t)} {unit}) and at most "
-                f"2T; {t1_allowed} allowed",
-                ok,
-            ))
+            checks.append(
+                _reason(
+                    "t1_exceeded" if not ok else "t1_ok",
+                    f"短缺量大于 T（{_fmt(t)} {unit}）且不大于 2T 的件数为 {len(t1_idx)}，"
+                    f"允许 {t1_allowed} 件",
+                    f"{len(t1_idx)} package(s) short by more than T ({_fmt(t)} {unit}) and at most "
+                    f"2T; {t1_allowed} allowed",
+                    ok,
+                )
+            )
 
     if plan["mean_check"] and mean_limit is not None:
-        checks.append(_reason(
-            "mean_below_limit" if not mean_ok else "mean_ok",
-            f"样本平均实际含量 q̄ = {_fmt(mean)} {unit}，限值 Qn − λ·s = {_fmt(qn)} − "
-            f"{_fmt(lam, 3)} × {_fmt(std)} = {_fmt(mean_limit)} {unit}",
-            f"sample mean q̄ = {_fmt(mean)} {unit}, limit Qn − λ·s = {_fmt(qn)} − "
-            f"{_fmt(lam, 3)} × {_fmt(std)} = {_fmt(mean_limit)} {unit}",
-            mean_ok,
-        ))
+        checks.append(
+            _reason(
+                "mean_below_limit" if not mean_ok else "mean_ok",
+                f"样本平均实际含量 q̄ = {_fmt(mean)} {unit}，限值 Qn − λ·s = {_fmt(qn)} − "
+                f"{_fmt(lam, 3)} × {_fmt(std)} = {_fmt(mean_limit)} {unit}",
+                f"sample mean q̄ = {_fmt(mean)} {unit}, limit Qn − λ·s = {_fmt(qn)} − "
+                f"{_fmt(lam, 3)} × {_fmt(std)} = {_fmt(mean_limit)} {unit}",
+                mean_ok,
+            )
+        )
 
     failed = [c for c in checks if not c["passed"]]
     verdict = "fail" if failed else "pass"
     if failed:
         reasons = [{k: c[k] for k in ("code", "message_zh", "message_en")} for c in failed]
     else:
-        reasons = [_reason("all_criteria_met", "全部判定条件均满足，判为合格",
-                           "all criteria met: the lot passes")]
+        reasons = [
+            _reason(
+                "all_criteria_met",
+                "全部判定条件均满足，判为合格",
+                "all criteria met: the lot passes",
+            )
+        ]
 
     unconfirmed = list(dict.fromkeys(td_detail["notes"] + plan["notes"]))
     result: dict[str, Any] = {

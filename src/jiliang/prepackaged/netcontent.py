@@ -41,7 +41,10 @@ _R87_ANNEX_B = "OIML R 87:2016 Annex B"
 def _numbers(values: Any, field: str, rule: str, allow_zero: bool = True) -> list[float]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise LotError(
-            field, rule, f"{field} must be a list of numbers", f"{field} 必须为数值列表",
+            field,
+            rule,
+            f"{field} must be a list of numbers",
+            f"{field} 必须为数值列表",
             code="wrong_type",
         )
     out: list[float] = []
@@ -56,8 +59,9 @@ def _numbers(values: Any, field: str, rule: str, allow_zero: bool = True) -> lis
                 code="wrong_type",
             )
         if not math.isfinite(v):
-            raise LotError(name, rule, f"{name} must be finite", f"{name} 必须为有限数值",
-                           code="not_finite")
+            raise LotError(
+                name, rule, f"{name} must be finite", f"{name} 必须为有限数值", code="not_finite"
+            )
         if v < 0 or (v == 0 and not allow_zero):
             raise LotError(
                 name,
@@ -145,7 +149,10 @@ def average_tare(
     t = _numbers(tare, "tare.average_of", _R87_ANNEX_B)
     if not t:
         raise LotError(
-            "tare.average_of", _R87_ANNEX_B, "tare sample is empty", "皮重样本为空",
+            "tare.average_of",
+            _R87_ANNEX_B,
+            "tare sample is empty",
+            "皮重样本为空",
             code="too_few_measurements",
         )
     mean_t = statistics.fmean(t)
@@ -209,17 +216,28 @@ def volume_from_mass(mass_g: float, density: float, density_unit: str = "g/ml") 
     """
     if density_unit not in DENSITY_UNITS:
         raise LotError(
-            "density.unit", "volume from mass", f"unknown density unit {density_unit!r}",
-            f"未知的密度单位 {density_unit!r}", code="unknown_unit",
+            "density.unit",
+            "volume from mass",
+            f"unknown density unit {density_unit!r}",
+            f"未知的密度单位 {density_unit!r}",
+            code="unknown_unit",
         )
     if isinstance(density, bool) or not isinstance(density, (int, float)) or not density > 0:
         raise LotError(
-            "density", "volume from mass", f"density must be a positive number, got {density!r}",
-            f"密度必须为正数，实际为 {density!r}", code="wrong_type",
+            "density",
+            "volume from mass",
+            f"density must be a positive number, got {density!r}",
+            f"密度必须为正数，实际为 {density!r}",
+            code="wrong_type",
         )
     if mass_g < 0:
-        raise LotError("net", "volume from mass", "mass must not be negative", "质量不能为负值",
-                       code="negative_value")
+        raise LotError(
+            "net",
+            "volume from mass",
+            "mass must not be negative",
+            "质量不能为负值",
+            code="negative_value",
+        )
     return mass_g / (density * DENSITY_UNITS[density_unit])
 
 

@@ -22,7 +22,10 @@ __all__ = ["FONT", "report_pdf"]
 FONT = "STSong-Light"
 
 _L = {
-    "title": ("定量包装商品净含量计量检验报告", "Net-content inspection report for prepackaged goods"),
+    "title": (
+        "定量包装商品净含量计量检验报告",
+        "Net-content inspection report for prepackaged goods",
+    ),
     "inputs": ("一、检验对象与依据", "1. Lot and rules"),
     "plan": ("二、抽样方案", "2. Sampling plan"),
     "figures": ("三、检验结果", "3. Results"),
@@ -54,8 +57,10 @@ _L = {
     "fail": ("不合格", "FAIL"),
     "unconfirmed": ("数据说明：以下表值未经公开文本核实", "Data note: unconfirmed table values"),
     "generated": ("生成时间 (UTC)", "Generated (UTC)"),
-    "signature": ("检验员：__________    核验员：__________    日期：__________",
-                  "Inspector: __________    Checked by: __________    Date: __________"),
+    "signature": (
+        "检验员：__________    核验员：__________    日期：__________",
+        "Inspector: __________    Checked by: __________    Date: __________",
+    ),
 }
 
 _QTY = {"mass": "质量", "volume": "体积", "length": "长度", "area": "面积", "count": "计数"}
@@ -141,12 +146,24 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
     story.append(
         table(
             [
-                [L("rules"), f"{result.get('rules', '')}", L("product"),
-                 str(doc.get("product", "—"))],
-                [L("quantity"), qty if li else _QTY.get(qty, qty), L("producer"),
-                 str(doc.get("producer", "—"))],
-                [L("nominal"), f"{_f(result.get('nominal'))} {unit}", L("lot_size"),
-                 _f(result.get("lot_size"))],
+                [
+                    L("rules"),
+                    f"{result.get('rules', '')}",
+                    L("product"),
+                    str(doc.get("product", "—")),
+                ],
+                [
+                    L("quantity"),
+                    qty if li else _QTY.get(qty, qty),
+                    L("producer"),
+                    str(doc.get("producer", "—")),
+                ],
+                [
+                    L("nominal"),
+                    f"{_f(result.get('nominal'))} {unit}",
+                    L("lot_size"),
+                    _f(result.get("lot_size")),
+                ],
             ],
             w4,
         )
@@ -159,12 +176,24 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
     story.append(
         table(
             [
-                [L("sample_size"), _f(result.get("sample_size")), L("kind"),
-                 _KIND.get(plan.get("kind", ""), ("", ""))[li]],
-                [L("lambda"), _f(result.get("correction"), 3), L("t1_allowed"),
-                 _f(result.get("t1_allowed"))],
-                [L("t2_allowed"), _f(result.get("t2_allowed")), L("seed"),
-                 str(sel["seed"]) if sel else "—"],
+                [
+                    L("sample_size"),
+                    _f(result.get("sample_size")),
+                    L("kind"),
+                    _KIND.get(plan.get("kind", ""), ("", ""))[li],
+                ],
+                [
+                    L("lambda"),
+                    _f(result.get("correction"), 3),
+                    L("t1_allowed"),
+                    _f(result.get("t1_allowed")),
+                ],
+                [
+                    L("t2_allowed"),
+                    _f(result.get("t2_allowed")),
+                    L("seed"),
+                    str(sel["seed"]) if sel else "—",
+                ],
             ],
             w4,
         )
@@ -175,14 +204,30 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
     story.append(
         table(
             [
-                [L(tkey), f"{_f(result.get('tolerable_deficiency'))} {unit}", L("t1_limit"),
-                 f"{_f(result.get('t1_limit'))} {unit}"],
-                [L("t1_errors"), _f(result.get("t1_errors")), L("t2_limit"),
-                 f"{_f(result.get('t2_limit'))} {unit}"],
-                [L("t2_errors"), _f(result.get("t2_errors")), L("mean"),
-                 f"{_f(result.get('mean'))} {unit}"],
-                [L("std"), f"{_f(result.get('std'))} {unit}", L("lambda_s"),
-                 f"{_f(result.get('correction_term'))} {unit}"],
+                [
+                    L(tkey),
+                    f"{_f(result.get('tolerable_deficiency'))} {unit}",
+                    L("t1_limit"),
+                    f"{_f(result.get('t1_limit'))} {unit}",
+                ],
+                [
+                    L("t1_errors"),
+                    _f(result.get("t1_errors")),
+                    L("t2_limit"),
+                    f"{_f(result.get('t2_limit'))} {unit}",
+                ],
+                [
+                    L("t2_errors"),
+                    _f(result.get("t2_errors")),
+                    L("mean"),
+                    f"{_f(result.get('mean'))} {unit}",
+                ],
+                [
+                    L("std"),
+                    f"{_f(result.get('std'))} {unit}",
+                    L("lambda_s"),
+                    f"{_f(result.get('correction_term'))} {unit}",
+                ],
                 [L("mean_limit"), f"{_f(result.get('mean_limit'))} {unit}", "", ""],
             ],
             w4,
@@ -192,7 +237,10 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
     verdict = result.get("verdict", "")
     story.append(Paragraph(_esc(L("verdict")), h2))
     vstyle = ParagraphStyle(
-        "verdict", parent=base, fontSize=14, leading=18,
+        "verdict",
+        parent=base,
+        fontSize=14,
+        leading=18,
         textColor=colors.HexColor("#1a7f37" if verdict == "pass" else "#b42318"),
     )
     story.append(Paragraph(_esc(L(verdict) if verdict in ("pass", "fail") else verdict), vstyle))
@@ -220,9 +268,15 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
             colWidths=[17 * mm] * cols,
             hAlign="LEFT",
         )
-        data_t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-                                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
-                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5)]))
+        data_t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+                ]
+            )
+        )
         story.append(data_t)
         story.append(
             Paragraph(_esc("* 短缺量大于 T" if not li else "* short by more than T"), small)
@@ -242,8 +296,14 @@ def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
 
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
-        bottomMargin=15 * mm, title=L("title"), author="Jiliang",
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=L("title"),
+        author="Jiliang",
     )
     pdf.build(story)
     return buf.getvalue()

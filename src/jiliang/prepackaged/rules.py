@@ -244,7 +244,10 @@ def _check_positive_number(value: Any, field_name: str, rule: str) -> Decimal:
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise LotError(
-            field_name, rule, f"{field_name} must be finite", f"{field_name} 必须为有限数值",
+            field_name,
+            rule,
+            f"{field_name} must be finite",
+            f"{field_name} 必须为有限数值",
             code="not_finite",
         )
     d = _dec(value)

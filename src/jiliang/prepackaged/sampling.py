@@ -40,20 +40,29 @@ def select_sample(lot_size: int, n: int, seed: int | None = None) -> dict:
     for name, v in (("lot_size", lot_size), ("n", n)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise LotError(
-                name, "sample selection", f"{name} must be a positive whole number, got {v!r}",
-                f"{name} 必须为正整数，实际为 {v!r}", code="wrong_type",
+                name,
+                "sample selection",
+                f"{name} must be a positive whole number, got {v!r}",
+                f"{name} 必须为正整数，实际为 {v!r}",
+                code="wrong_type",
             )
     if n > lot_size:
         raise LotError(
-            "n", "sample selection", f"sample size {n} exceeds lot size {lot_size}",
-            f"样本量 {n} 大于批量 {lot_size}", code="sample_larger_than_lot",
+            "n",
+            "sample selection",
+            f"sample size {n} exceeds lot size {lot_size}",
+            f"样本量 {n} 大于批量 {lot_size}",
+            code="sample_larger_than_lot",
         )
     if seed is None:
         seed = secrets.randbits(63)
     elif isinstance(seed, bool) or not isinstance(seed, int):
         raise LotError(
-            "seed", "sample selection", f"seed must be an integer, got {seed!r}",
-            f"随机种子必须为整数，实际为 {seed!r}", code="wrong_type",
+            "seed",
+            "sample selection",
+            f"seed must be an integer, got {seed!r}",
+            f"随机种子必须为整数，实际为 {seed!r}",
+            code="wrong_type",
         )
     rng = random.Random(seed)
     idx: list[Any] = rng.sample(range(1, lot_size + 1), n)
