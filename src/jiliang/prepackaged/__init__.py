@@ -15,6 +15,21 @@ select_sample(lot_size, n, seed=None) -> dict
 net_from_tare, average_tare, net_from_average_tare, volume_from_mass, drained_content
 report_pdf(doc, result, lang="zh") -> bytes
 LotError
+
+Reasons
+-------
+``evaluate(...)["reasons"]`` is a list of dicts ``{"code", "message_zh", "message_en"}``: one per
+failed criterion (``t2_exceeded``, ``t1_exceeded``, ``mav_exceeded``, ``defectives_rejected``,
+``mean_below_limit``), or the single ``all_criteria_met`` on a pass. ``["checks"]`` lists every
+criterion applied, with ``passed``. Invalid input raises :class:`LotError` (a ``ValueError``)
+with ``field``, ``rule``, ``code``, ``message_en`` and ``message_zh``; ``to_dict()`` gives an
+API error body.
+
+Data
+----
+Every table row says whether it was confirmed against a public text; the notes of unconfirmed
+rows used by a verdict are returned in ``["unconfirmed"]`` and printed on the PDF report.
+See ``jiliang/data/prepackaged/README.md``.
 """
 
 from .errors import LotError

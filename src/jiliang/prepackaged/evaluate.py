@@ -48,9 +48,10 @@ def _fmt(x: float | Decimal | None, digits: int = 4) -> str:
 
 
 def _reason(code: str, zh: str, en: str, passed: bool | None = None) -> dict:
-    d = {"code": code, "message_zh": zh, "message_en": en}
+    d: dict[str, Any] = {"code": code}
     if passed is not None:
-        d = {"code": code, "passed": passed, "message_zh": zh, "message_en": en}
+        d["passed"] = passed
+    d |= {"message_zh": zh, "message_en": en}
     return d
 
 
@@ -199,7 +200,8 @@ def _to_unit(values: list[float], doc: dict, rule: str) -> tuple[list[float], di
             )
         to_g = float(unit_factor(m_unit))
         to_unit = 1.0 / float(unit_factor(unit))
-        out = [volume_from_mass(v * to_g, d_val, d_unit) * to_unit for v in values]
+        density: Any = d_val  # validated by volume_from_mass
+        out = [volume_from_mass(v * to_g, density, d_unit) * to_unit for v in values]
         conv |= {"density": d_val, "density_unit": d_unit, "volume_from_mass": True}
         return out, conv
     raise LotError(
