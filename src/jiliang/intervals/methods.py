@@ -335,20 +335,120 @@ _ZH_ACTION = {"lengthen": "延长", "shorten": "缩短", "keep": "保持"}
 # ---------------------------------------------------------------------------------------------
 
 
-def method_s2(rows: list[HistoryRow], target: float, options: Mapping[str, Any]) -> dict[str, Any]:
-    """NCSLI RP-1 method S2 on a group of instruments of one type.
+def fit_s2(
+    t_days,
+    n,
+    g,
+    target: float,
+    reject_confidence: float = 0.95,
+    models: Iterable[str] | None = None,
+    max_extrapolation: float = 2.0,
+    t_scale: float | None = None,
+) -> dict[str, Any]:
+    """NCSLI RP-1 method S2 on grouped data (resubmission time, count, in-tolerance count).
 
-    1. Results are grouped by resubmission time (``max_groups``, default 10).
-    2. Every model of :data:`jiliang.intervals.models.MODELS` (or ``options["models"]``) is
-       fitted by binomial maximum likelihood.
-    3. Each fit gets RP-1's lack-of-fit F-test; its CDF value is the *rejection confidence*.
+    1. Every model of :data:`jiliang.intervals.models.MODELS` (or ``models``) is fitted by
+       binomial maximum likelihood.
+    2. Each fit gets RP-1's lack-of-fit F-test; its CDF value is the *rejection confidence*.
        Models rejected at ``reject_confidence`` (default 0.95) are set aside; among the rest
        the one with the lowest rejection confidence is chosen (ties: fewer parameters, then
        higher likelihood). If every model is rejected the best is still reported, flagged.
-       Models with no degrees of freedom left for the test (groups <= parameters) are used only
-       when no model can be tested (then the exponential model is chosen).
-    4. The interval solves ``R(t) = target``; extrapolation beyond ``max_extrapolation`` times
-       the longest observed interval (default 2) is capped.
+       Models with no degrees of freedom left for the test (groups <= parameters) are used
+       only when no model can be tested (then the exponential model is chosen).
+    3. The interval solves ``R(t) = target``; extrapolation beyond ``max_extrapolation`` times
+       the longest observed interval is capped.
+
+    Parameters
+    ----------
+    t_days, n, g : array_like
+        Group resubmission times (any time unit, e.g. days or weeks), number of calibrations
+        and number found in tolerance.
+
+    Returns
+    -------
+    dict with ``interval`` (same unit as ``t_days``, not rounded), ``model`` (chosen fit),
+    ``models`` (every fit with its own interval), ``capped``, ``testable``.
+    """
+    t = np.asarray(t_days, float)
+    n_arr = np.asarray(n, float)
+    g_arr = np.asarray(g, float)
+    if t.ndim != 1 or not (t.size == n_arr.size == g_arr.size) or t.size == 0:
+        raise HistoryError(
+            "groups", None, "t, n and g must be equal-length lists", "t、n、g 必须为等长列表"
+        )
+    if np.any(~np.isfinite(t)) or np.any(t <= 0):
+        raise HistoryError("interval_days", None, "must be > 0", "必须大于 0")
+    if np.any(n_arr <= 0) or np.any(g_arr < 0) or np.any(g_arr > n_arr):
+        raise HistoryError("groups", None, "need n > 0 and 0 <= g <= n", "需要 n > 0 且 0 ≤ g ≤ n")
+    names = list(MODELS) if models is None else list(models)
+    if not names or not all(isinstance(x, str) and x in MODELS for x in names):
+        raise HistoryError(
+            "models",
+            None,
+            f"must be a list of {', '.join(MODELS)}",
+            f"必须为以下模型的列表：{', '.join(MODELS)}",
+        )
+    scale = float(np.median(t)) if t_scale is None else float(t_scale)
+    tau = t / scale
+    fits = [fit_model(name, tau, n_arr, g_arr) for name in names]
+    testable = [f for f in fits if f.ok and not math.isnan(f.rejection_confidence)]
+    all_rejected = False
+    if testable:
+        accepted = [f for f in testable if f.rejection_confidence < reject_confidence]
+        pool = accepted or testable
+        all_rejected = not accepted
+        best = min(
+            pool,
+            key=lambda f: (round(f.rejection_confidence, 9), MODELS[f.model].n_params, -f.loglik),
+        )
+    else:
+        best = next((f for f in fits if f.model == "exponential" and f.ok), None) or next(
+            (f for f in fits if f.ok), fits[0]
+        )
+    cap = max_extrapolation * float(t.max())
+
+    def interval_of(f) -> float:
+        return solve_interval(f.model, f.params, target, tau_max=1000.0) * scale
+
+    raw = interval_of(best)
+    capped = not raw <= cap
+
+    def none_if_nan(x: float) -> float | None:
+        return None if math.isnan(x) else x
+
+    def info(f) -> dict[str, Any]:
+        iv = interval_of(f)
+        return {
+            "name": f.model,
+            "formula": MODELS[f.model].formula,
+            "parameters": [float(p) for p in f.params],
+            "log_likelihood": f.loglik,
+            "rejection_confidence": none_if_nan(f.rejection_confidence),
+            "f_statistic": none_if_nan(f.f_statistic),
+            "dof": list(f.dof),
+            "rejected": (not math.isnan(f.rejection_confidence))
+            and f.rejection_confidence >= reject_confidence,
+            "interval": iv if math.isfinite(iv) else None,
+            "converged": f.ok,
+        }
+
+    chosen = info(best)
+    chosen["time_scale"] = scale
+    chosen["all_models_rejected"] = all_rejected
+    return {
+        "interval": min(raw, cap),
+        "capped": capped,
+        "testable": bool(testable),
+        "model": chosen,
+        "models": [info(f) for f in fits],
+        "best": best,
+        "time_scale": scale,
+    }
+
+
+def method_s2(rows: list[HistoryRow], target: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    """NCSLI RP-1 method S2 on a group of instruments of one type: results are grouped by
+    resubmission time (``max_groups``, default 10) and passed to :func:`fit_s2`.
 
     ``confidence`` is ``1 - rejection confidence`` of the chosen model (how far the data are
     from rejecting it).
@@ -356,8 +456,8 @@ def method_s2(rows: list[HistoryRow], target: float, options: Mapping[str, Any])
     max_groups = int(_opt(options, "max_groups", 10, 2, 100))
     reject_at = _opt(options, "reject_confidence", 0.95, 0.5, 0.9999)
     max_extra = _opt(options, "max_extrapolation", 2.0, 1.0, 100.0)
-    names = options.get("models", list(MODELS))
-    if isinstance(names, str) or not all(isinstance(x, str) and x in MODELS for x in names):
+    names = options.get("models")
+    if names is not None and (isinstance(names, str) or not isinstance(names, Iterable)):
         raise HistoryError(
             "models",
             None,
@@ -369,73 +469,32 @@ def method_s2(rows: list[HistoryRow], target: float, options: Mapping[str, Any])
     n = np.array([gr["n"] for gr in groups], float)
     g = np.array([gr["in_tolerance"] for gr in groups], float)
     t_scale = float(np.median([r.interval_days for r in rows]))
-    tau = t / t_scale
-    fits = [fit_model(name, tau, n, g) for name in names]
-    testable = [f for f in fits if f.ok and not math.isnan(f.rejection_confidence)]
-    flagged_all_rejected = False
-    if testable:
-        accepted = [f for f in testable if f.rejection_confidence < reject_at]
-        pool = accepted or testable
-        flagged_all_rejected = not accepted
-        best = min(
-            pool,
-            key=lambda f: (round(f.rejection_confidence, 9), MODELS[f.model].n_params, -f.loglik),
-        )
-    else:
-        best = next((f for f in fits if f.model == "exponential" and f.ok), None) or next(
-            (f for f in fits if f.ok), fits[0]
-        )
-    tau_star = solve_interval(best.model, best.params, target, tau_max=1000.0)
-    cap = max_extra * float(t.max())
-    capped = not tau_star * t_scale <= cap
-    days = min(tau_star * t_scale, cap)
-    min_days = _opt(options, "min_days", 1.0, 1.0, 36500.0)
-    days = max(days, min_days)
+    res = fit_s2(t, n, g, target, reject_at, names, max_extra, t_scale)
+    days = max(res["interval"], _opt(options, "min_days", 1.0, 1.0, 36500.0))
+    best = res["best"]
     current = sorted(rows, key=lambda r: r.calibration_date)[-1].interval_days
-    conf = None if math.isnan(best.rejection_confidence) else 1.0 - best.rejection_confidence
-    model_info = {
-        "name": best.model,
-        "formula": MODELS[best.model].formula,
-        "time_scale_days": t_scale,
-        "parameters": [float(p) for p in best.params],
-        "log_likelihood": best.loglik,
-        "rejection_confidence": None
-        if math.isnan(best.rejection_confidence)
-        else best.rejection_confidence,
-        "f_statistic": None if math.isnan(best.f_statistic) else best.f_statistic,
-        "dof": list(best.dof),
-        "all_models_rejected": flagged_all_rejected,
-    }
+    rc = res["model"]["rejection_confidence"]
     curve_t = np.linspace(0.0, max(float(t.max()), days) * 1.3, 61)
     curve_r = MODELS[best.model].reliability(np.maximum(curve_t, 1e-9) / t_scale, best.params)
     notes_en, notes_zh = [], []
-    if capped:
+    if res["capped"]:
         notes_en.append(f"Interval capped at {max_extra:g} x the longest observed interval.")
         notes_zh.append(f"推荐周期已限制为最长观测周期的 {max_extra:g} 倍。")
-    if not testable:
+    if not res["testable"]:
         notes_en.append("Too few interval groups for the F-test; exponential model used.")
         notes_zh.append("周期分组过少，无法进行 F 检验；采用指数模型。")
-    if flagged_all_rejected:
+    if res["model"]["all_models_rejected"]:
         notes_en.append("Every model is rejected by the F-test; the least rejected is shown.")
         notes_zh.append("所有模型均被 F 检验拒绝；显示拒绝置信度最低者。")
+    model = dict(res["model"])
+    model["time_scale_days"] = model.pop("time_scale")
     return {
         "recommended_interval_days": int(round(days)),
         "current_interval_days": current,
         "action": _action(current, days),
-        "confidence": conf,
-        "model": model_info,
-        "models": [
-            {
-                "name": f.model,
-                "parameters": [float(p) for p in f.params],
-                "log_likelihood": f.loglik,
-                "rejection_confidence": None
-                if math.isnan(f.rejection_confidence)
-                else f.rejection_confidence,
-                "converged": f.ok,
-            }
-            for f in fits
-        ],
+        "confidence": None if rc is None else 1.0 - rc,
+        "model": model,
+        "models": res["models"],
         "notes_en": notes_en,
         "notes_zh": notes_zh,
         "plot": {

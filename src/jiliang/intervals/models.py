@@ -167,12 +167,11 @@ def group_data(t: np.ndarray, n: np.ndarray, g: np.ndarray):
 
 
 def _nll(model: ReliabilityModel, raw, tau, n, g) -> float:
-    p = np.exp(np.clip(raw, -30.0, 30.0))
+    p = np.exp(np.minimum(np.maximum(raw, -30.0), 30.0))
     r = model.func(tau, p)
-    if not np.all(np.isfinite(r)):
-        return 1e300
-    r = np.clip(r, _EPS, 1.0 - _EPS)
-    return float(-(g * np.log(r) + (n - g) * np.log1p(-r)).sum())
+    r = np.minimum(np.maximum(r, _EPS), 1.0 - _EPS)
+    out = -(g * np.log(r) + (n - g) * np.log1p(-r)).sum()
+    return float(out) if out == out else 1e300  # NaN -> huge
 
 
 def fit_model(name: str, tau: np.ndarray, n: np.ndarray, g: np.ndarray) -> FitResult:
@@ -204,7 +203,7 @@ def fit_model(name: str, tau: np.ndarray, n: np.ndarray, g: np.ndarray) -> FitRe
                 lambda v: _nll(model, v, tau, n, g),
                 x0,
                 method="Nelder-Mead",
-                options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 400 * len(x0)},
+                options={"xatol": 1e-5, "fatol": 1e-7, "maxiter": 300 * len(x0)},
             )
             x, fun = res.x, float(res.fun)
         if best is None or fun < best[1]:
