@@ -322,3 +322,74 @@ def test_every_row_names_confirmation_and_unconfirmed_rows_have_a_note():
             assert "confirmed" in r
             if not r["confirmed"]:
                 assert r.get("note") or sp.get("note") or rs.data["source"].get("note")
+
+
+OIML_T = [
+    (1, 0.1),
+    (49, 4.5),
+    (50, 4.5),
+    (51, 4.5),
+    (99, 4.5),
+    (100, 4.5),
+    (101, 4.6),
+    (199, 9.0),
+    (200, 9.0),
+    (201, 9.0),
+    (299, 9.0),
+    (300, 9.0),
+    (301, 9.1),
+    (499, 15.0),
+    (500, 15.0),
+    (501, 15.0),
+    (999, 15.0),
+    (1000, 15.0),
+    (1001, 15.1),
+    (9999, 150.0),
+    (10000, 150.0),
+    (10001, 150.0),
+    (14999, 150.0),
+    (15000, 150.0),
+    (15001, 150.1),
+    (50000, 500.0),
+]
+
+
+@pytest.mark.parametrize(("qn", "expected"), OIML_T)
+def test_oiml_t_boundaries_as_shipped(qn, expected):
+    assert tolerable_deficiency("OIML-R87-2016", "mass", qn, "g") == pytest.approx(expected)
+    assert tolerable_deficiency("OIML-R87-2016", "volume", qn, "ml") == pytest.approx(expected)
+
+
+def test_oiml_t_outside_table():
+    with pytest.raises(LotError) as e:
+        tolerable_deficiency("OIML-R87-2016", "mass", 50001, "g")
+    assert e.value.field == "nominal"
+
+
+# HB 133 MAV rows as shipped (unconfirmed): at each upper bound and just above it.
+NIST_MAV_BOUNDS = [
+    (36, 3.6, 3.6),
+    (54, 3.6, 5.4),
+    (81, 5.4, 7.2),
+    (117, 7.2, 9.0),
+    (154, 9.0, 10.8),
+    (208, 10.8, 12.7),
+    (263, 12.7, 14.5),
+    (317, 14.5, 16.3),
+    (381, 16.3, 18.1),
+    (426, 18.1, 19.9),
+    (489, 19.9, 21.7),
+    (571, 21.7, 23.5),
+    (635, 23.5, 25.4),
+    (698, 25.4, 27.2),
+    (771, 27.2, 29.0),
+    (852, 29.0, 30.8),
+    (906, 30.8, 32.6),
+    (970, 32.6, 34.4),
+]
+
+
+@pytest.mark.parametrize(("bound", "at", "above"), NIST_MAV_BOUNDS)
+def test_nist_mav_row_boundaries_as_shipped(bound, at, above):
+    assert tolerable_deficiency("NIST-HB133", "mass", bound, "g") == pytest.approx(at)
+    assert tolerable_deficiency("NIST-HB133", "mass", bound + 0.5, "g") == pytest.approx(above)
