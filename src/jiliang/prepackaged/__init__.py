@@ -14,6 +14,8 @@ sampling_plan(rules, lot_size, destructive=False) -> dict
 select_sample(lot_size, n, seed=None) -> dict
 net_from_tare, average_tare, net_from_average_tare, volume_from_mass, drained_content
 report_pdf(doc, result, lang="zh") -> bytes
+parse_measurements(text) -> list[float]   (pasted spreadsheet column)
+summary_text(result, lang="zh") -> str     (CLI output)
 LotError
 
 Reasons
@@ -50,6 +52,7 @@ from .rules import (
     tolerable_deficiency_detail,
 )
 from .sampling import select_sample
+from .text import parse_measurements, summary_text
 
 
 def report_pdf(doc: dict, result: dict, lang: str = "zh") -> bytes:
@@ -69,9 +72,11 @@ __all__ = [
     "evaluate",
     "net_from_average_tare",
     "net_from_tare",
+    "parse_measurements",
     "report_pdf",
     "sampling_plan",
     "select_sample",
+    "summary_text",
     "tolerable_deficiency",
     "tolerable_deficiency_detail",
     "volume_from_mass",
