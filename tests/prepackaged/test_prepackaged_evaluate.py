@@ -268,3 +268,11 @@ def test_negative_tare_and_tare_above_gross():
     with pytest.raises(LotError) as e:
         evaluate(doc)
     assert e.value.field == "tare"
+
+
+def test_numpy_numbers_accepted():
+    np = pytest.importorskip("numpy")
+    doc = lot(list(np.full(10, 500.0)), nominal=np.float64(500), lot_size=np.int64(30))
+    res = evaluate(doc)
+    assert res["verdict"] == "pass" and res["lot_size"] == 30 and res["defectives"] == 0
+    json.dumps(res)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
+from numbers import Real
 from typing import Any
 
 from .errors import LotError
@@ -33,6 +34,9 @@ from .rules import (
     sampling_plan,
     unit_factor,
     unit_quantity,
+)
+from .rules import (
+    _dec as _nominal_dec,
 )
 from .sampling import select_sample
 
@@ -134,7 +138,7 @@ def _numbers_field(values: Any, field: str, rule: str) -> list[float]:
     out = []
     for i, v in enumerate(values):
         name = f"{field}[{i}]"
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, Real):
             raise LotError(
                 name,
                 rule,
@@ -334,11 +338,7 @@ def evaluate(doc: dict) -> dict:
     checks: list[dict] = []
     with localcontext() as ctx:
         ctx.prec = 50
-        qn = (
-            _dec(float(doc["nominal"]))
-            if not isinstance(doc["nominal"], int)
-            else Decimal(doc["nominal"])
-        )
+        qn = _nominal_dec(doc["nominal"])
         t = t_dec
         q = [_dec(v) for v in net]
         deficiency = [qn - v for v in q]
@@ -479,6 +479,7 @@ def evaluate(doc: dict) -> dict:
         "t2_errors": None if t2_idx is None else len(t2_idx),
         "t1_allowed": t1_allowed,
         "t2_allowed": None if is_mav else t2_allowed,
+        "defectives": sum(1 for d in deficiency if d > t),
         "t1_indices": t1_idx,
         "t2_indices": t2_idx,
         "mean": float(mean),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 from .errors import LotError
@@ -50,7 +51,7 @@ def _numbers(values: Any, field: str, rule: str, allow_zero: bool = True) -> lis
     out: list[float] = []
     for i, v in enumerate(values):
         name = f"{field}[{i}]"
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, Real):
             raise LotError(
                 name,
                 rule,
@@ -222,7 +223,7 @@ def volume_from_mass(mass_g: float, density: float, density_unit: str = "g/ml") 
             f"未知的密度单位 {density_unit!r}",
             code="unknown_unit",
         )
-    if isinstance(density, bool) or not isinstance(density, (int, float)) or not density > 0:
+    if isinstance(density, bool) or not isinstance(density, Real) or not density > 0:
         raise LotError(
             "density",
             "volume from mass",

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
 from functools import lru_cache
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,13 @@ def get_rule_set(rules: Any) -> RuleSet:
 
 
 def _dec(x: Any) -> Decimal:
-    return x if isinstance(x, Decimal) else Decimal(repr(x) if isinstance(x, float) else str(x))
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, Integral):
+        return Decimal(int(x))
+    if isinstance(x, Real):
+        return Decimal(repr(float(x)))
+    return Decimal(str(x))
 
 
 def _row_for(rows: list[dict], q: Decimal) -> dict | None:
@@ -234,7 +241,7 @@ def _check_quantity_unit(rs: RuleSet, quantity: Any, unit: Any) -> None:
 
 
 def _check_positive_number(value: Any, field_name: str, rule: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
         raise LotError(
             field_name,
             rule,
@@ -404,7 +411,9 @@ def _t_factor(n: int, confidence: float) -> float:
 
 
 def _check_lot_size(lot_size: Any, rule: str) -> int:
-    if isinstance(lot_size, bool) or not isinstance(lot_size, int):
+    if isinstance(lot_size, Integral) and not isinstance(lot_size, bool):
+        lot_size = int(lot_size)
+    else:
         if isinstance(lot_size, float) and lot_size.is_integer():
             lot_size = int(lot_size)
         else:
