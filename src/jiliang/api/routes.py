@@ -1,6 +1,5 @@
 """REST API under /api/v1: thin — parse, authorise through the service, return JSON."""
 
-from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal

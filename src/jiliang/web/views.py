@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from jiliang.people.service import authenticate
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals.update(t=t, pick=pick, ROLES=ROLES)
+TEMPLATES.env.filters["num"] = lambda n: f"{n:,}"
 
 router = APIRouter(include_in_schema=False)
 
@@ -149,14 +151,20 @@ def _map(dash: dash_service.Dashboard, lang: str) -> str | None:
         from jiliang.regions.geo import choropleth_svg
     except ImportError:
         return None
-    values = {c.code: c.overdue_rate for c in dash.children}
+    rates = [c.overdue_rate for c in dash.children if c.overdue_rate is not None]
+    scale = max(0.05, math.ceil(max(rates, default=0) * 20) / 20)  # round up to 5 %
+    values = {c.code: (c.overdue_rate / scale if c.overdue_rate is not None else None) for c in dash.children}
+    names = {c.code: c.name for c in dash.children}
     labels = {
         c.code: f"{c.name} · {t('overdue_rate', lang)} "
         + (f"{c.overdue_rate:.1%}" if c.overdue_rate is not None else "—")
         for c in dash.children
     }
     try:
-        return choropleth_svg(values, labels, lambda code: f"/?region={code}", t("overdue_rate", lang))
+        return choropleth_svg(
+            values, labels, lambda code: f"/?region={code}", t("overdue_rate", lang), names=names,
+            legend_low="0%", legend_high=f"{scale:.0%}", no_data_label=t("no_records", lang),
+        )
     except Exception:  # a missing shape must not take the dashboard down
         return None
 
@@ -314,6 +322,8 @@ def _form_view(resource: Resource, editing: bool):
         who = _need(who)
         values: dict[str, Any] = dict(request.query_params)
         obj = None
+        if not editing and not _can_create(who, resource):
+            raise Forbidden()
         if editing:
             obj = resources.get(db, who, resource, item_id)
             values = resources.to_dict(resource, obj)
