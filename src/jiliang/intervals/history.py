@@ -21,6 +21,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 class HistoryError(ValueError):
     """Bad calibration-history input.
@@ -115,9 +117,9 @@ _FALSE = {"no", "n", "false", "f", "0", "fail", "out", "否", "不合格", "不�
 
 
 def _parse_bool(value: Any, row: int | None) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         v = value.strip().lower()
@@ -154,7 +156,7 @@ def _parse_date(value: Any, row: int | None) -> date:
 
 
 def _parse_number(value: Any, field: str, row: int | None) -> float:
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         raise HistoryError(field, row, "must be a number", "必须为数值")
     try:
         out = float(value.strip()) if isinstance(value, str) else float(value)

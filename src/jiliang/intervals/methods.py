@@ -344,6 +344,7 @@ def fit_s2(
     models: Iterable[str] | None = None,
     max_extrapolation: float = 2.0,
     t_scale: float | None = None,
+    selection: str = "rejection",
 ) -> dict[str, Any]:
     """NCSLI RP-1 method S2 on grouped data (resubmission time, count, in-tolerance count).
 
@@ -355,6 +356,9 @@ def fit_s2(
        higher likelihood). If every model is rejected the best is still reported, flagged.
        Models with no degrees of freedom left for the test (groups <= parameters) are used
        only when no model can be tested (then the exponential model is chosen).
+       With ``selection="aicc"`` the non-rejected model with the lowest corrected Akaike
+       criterion is chosen instead (not RP-1; in ``bench/intervals.py`` it is slightly more
+       accurate on synthetic Weibull data).
     3. The interval solves ``R(t) = target``; extrapolation beyond ``max_extrapolation`` times
        the longest observed interval is capped.
 
@@ -388,6 +392,10 @@ def fit_s2(
             f"must be a list of {', '.join(MODELS)}",
             f"必须为以下模型的列表：{', '.join(MODELS)}",
         )
+    if selection not in ("rejection", "aicc"):
+        raise HistoryError(
+            "selection", None, "must be 'rejection' or 'aicc'", "必须为 rejection 或 aicc"
+        )
     scale = float(np.median(t)) if t_scale is None else float(t_scale)
     tau = t / scale
     fits = [fit_model(name, tau, n_arr, g_arr) for name in names]
@@ -397,10 +405,22 @@ def fit_s2(
         accepted = [f for f in testable if f.rejection_confidence < reject_confidence]
         pool = accepted or testable
         all_rejected = not accepted
-        best = min(
-            pool,
-            key=lambda f: (round(f.rejection_confidence, 9), MODELS[f.model].n_params, -f.loglik),
-        )
+        if selection == "aicc":
+
+            def aicc(f) -> float:
+                k = MODELS[f.model].n_params
+                return 2 * k - 2 * f.loglik + 2 * k * (k + 1) / max(t.size - k - 1, 0.5)
+
+            best = min(pool, key=aicc)
+        else:
+            best = min(
+                pool,
+                key=lambda f: (
+                    round(f.rejection_confidence, 9),
+                    MODELS[f.model].n_params,
+                    -f.loglik,
+                ),
+            )
     else:
         best = next((f for f in fits if f.model == "exponential" and f.ok), None) or next(
             (f for f in fits if f.ok), fits[0]
@@ -469,7 +489,8 @@ def method_s2(rows: list[HistoryRow], target: float, options: Mapping[str, Any])
     n = np.array([gr["n"] for gr in groups], float)
     g = np.array([gr["in_tolerance"] for gr in groups], float)
     t_scale = float(np.median([r.interval_days for r in rows]))
-    res = fit_s2(t, n, g, target, reject_at, names, max_extra, t_scale)
+    selection = options.get("selection", "rejection")
+    res = fit_s2(t, n, g, target, reject_at, names, max_extra, t_scale, selection)
     days = max(res["interval"], _opt(options, "min_days", 1.0, 1.0, 36500.0))
     best = res["best"]
     current = sorted(rows, key=lambda r: r.calibration_date)[-1].interval_days
