@@ -259,3 +259,15 @@ def test_global_risk_many_validates():
         global_risk_many([0.9], [0])
     with pytest.raises(RiskError):
         global_risk_many([0.9, 0.9], [4, 4, 4])
+
+
+def test_results_are_json_serialisable():
+    import json
+
+    docs = [
+        {"itp": 0.95, "tur": 4, "guardband": {"method": "dobbert"}},
+        {"measured": 1.0, "u": 0.1, "limits": [0, 2], "rule": {"kind": "non_binary"}},
+        {"samples": [0.1, 0.2, 0.3], "limits": [None, 0.25]},
+    ]
+    for doc in docs:
+        assert json.loads(json.dumps(evaluate_risk(doc)))

@@ -236,3 +236,13 @@ def test_recommend_rejects_bad_options_and_rows():
     with pytest.raises(HistoryError) as info:
         recommend(bad, "a3")
     assert (info.value.field, info.value.row) == ("interval_days", 2)
+
+
+@pytest.mark.parametrize("method", ["m1", "a3", "s2"])
+def test_results_are_json_serialisable(method):
+    """The CLI prints ``--json`` and the API returns the dict as is."""
+    import json
+
+    rows = _rows([1, 1, 0, 1]) + _rows([1, 1], interval=200.0, instrument="B")
+    out = json.loads(json.dumps(recommend(rows, method)))
+    assert out["method"] == method and isinstance(out["recommended_interval_days"], int)
