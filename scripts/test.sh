@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Run the whole test suite: first on the embedded SQLite database, then the database-touching
+# tests again on PostgreSQL (127.0.0.1:5432) when it is reachable. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+export JILIANG_REFERENCE_DIR=${JILIANG_REFERENCE_DIR:-$(cd .. && pwd)/shared/reference}
+PG_URL=${JILIANG_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/jiliang_test}
+
+echo "== test suite on SQLite"
+.venv/bin/python -m pytest "$@"
+
+if .venv/bin/python scripts/ensure_postgres.py "$PG_URL"; then
+  echo "== database tests on PostgreSQL"
+  JILIANG_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest tests/api tests/core tests/e2e tests/test_cli.py "$@"
+else
+  echo "PostgreSQL not reachable: PostgreSQL run skipped" >&2
+  [ -z "${CI:-}" ] || exit 1
+fi
