@@ -497,14 +497,15 @@ def evaluate(node: Node, env: Mapping[str, Any], cache: dict[int, Any] | None = 
     """Evaluate a tree with NumPy semantics; ``env`` maps names to floats or arrays.
 
     Shared sub-trees are evaluated once per ``cache`` (pass the same dict to evaluate many
-    trees built from the same model, e.g. all derivatives).
+    trees built from the same model, e.g. all derivatives).  The cache holds the nodes it
+    has seen, so their ids stay unique while it lives.
     """
     if cache is None:
         cache = {}
     key = id(node)
     hit = cache.get(key)
-    if hit is not None:
-        return hit
+    if hit is not None and hit[0] is node:
+        return hit[1]
     if isinstance(node, Num):
         r: Any = node.value
     elif isinstance(node, Var):
@@ -533,7 +534,7 @@ def evaluate(node: Node, env: Mapping[str, Any], cache: dict[int, Any] | None = 
             r = -evaluate(node.args[0], env, cache)
         else:
             r = _NUMPY[op](*[evaluate(a, env, cache) for a in node.args])
-    cache[key] = r
+    cache[key] = (node, r)  # holding the node keeps its id from being reused
     return r
 
 
