@@ -44,7 +44,7 @@ def example(name: str) -> bytes:
 MINIMAL_CERT = {
     "number": "T-1",
     "begin_date": "2026-01-02",
-    "items": [{"name": "Weight", "serial_number": "S1"}],
+    "items": [{"name": {"zh": "砝码", "en": "Weight"}, "serial_number": "S1"}],
     "laboratory": {"name": "Lab", "location": {"city": "Hangzhou"}},
     "resp_persons": [{"name": "A", "role": "approver", "main_signer": True}],
     "customer": {"name": "C", "location": {"country_code": "CN"}},

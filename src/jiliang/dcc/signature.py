@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
@@ -56,13 +59,14 @@ class DccSignatureError(ValueError):
 
 
 def _load_private_key(private_key_pem: bytes | str | ec.EllipticCurvePrivateKey):
+    key: Any
     if isinstance(private_key_pem, ec.EllipticCurvePrivateKey):
         key = private_key_pem
     else:
         data = private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem
         try:
             key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise DccSignatureError(f"cannot read the private key: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise DccSignatureError("the signing key must be an ECDSA P-256 (secp256r1) key")
@@ -73,11 +77,13 @@ def _load_public(
     value: bytes | str | ec.EllipticCurvePublicKey | x509.Certificate | None,
 ) -> tuple[ec.EllipticCurvePublicKey | None, x509.Certificate | None]:
     """(public key, certificate or None) from a key, a certificate, or their PEM."""
+    key: Any
+    cert: x509.Certificate | None
     if value is None:
         return None, None
     if isinstance(value, x509.Certificate):
         key = value.public_key()
-        cert: x509.Certificate | None = value
+        cert = value
     elif isinstance(value, ec.EllipticCurvePublicKey):
         key, cert = value, None
     else:
@@ -88,17 +94,45 @@ def _load_public(
                 key = cert.public_key()
             else:
                 cert, key = None, serialization.load_pem_public_key(data)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
             raise DccSignatureError(f"cannot read the public key or certificate: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise DccSignatureError("the public key must be an ECDSA P-256 (secp256r1) key")
     return key, cert
 
 
-def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
+def _spki(key: Any) -> bytes:
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+DSIG11_NS = "http://www.w3.org/2009/xmldsig11#"
+P256_URN = "urn:oid:1.2.840.10045.3.1.7"
+
+
+def _key_info(public_key: ec.EllipticCurvePublicKey, cert: x509.Certificate | None):
+    """The exact ``ds:KeyInfo`` we write: the certificate, or the ECKeyValue (XMLDSig 1.1)."""
+    key_info = etree.Element(f"{{{DS_NS}}}KeyInfo", nsmap={"ds": DS_NS})
+    if cert is not None:
+        data = etree.SubElement(key_info, f"{{{DS_NS}}}X509Data")
+        der = cert.public_bytes(serialization.Encoding.DER)
+        etree.SubElement(data, f"{{{DS_NS}}}X509Certificate").text = base64.b64encode(der)
+    else:
+        value = etree.SubElement(key_info, f"{{{DS_NS}}}KeyValue")
+        ec_value = etree.SubElement(
+            value, f"{{{DSIG11_NS}}}ECKeyValue", nsmap={"dsig11": DSIG11_NS}
+        )
+        etree.SubElement(ec_value, f"{{{DSIG11_NS}}}NamedCurve", URI=P256_URN)
+        point = public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        etree.SubElement(ec_value, f"{{{DSIG11_NS}}}PublicKey").text = base64.b64encode(point)
+    return key_info
+
+
+def _exc_c14n(elem: etree._Element) -> bytes:
+    return etree.tostring(elem, method="c14n", exclusive=True)
 
 
 def canonical_document(root: etree._Element) -> bytes:
@@ -151,8 +185,8 @@ def sign_dcc(
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
-    cert_pem = [cert.public_bytes(serialization.Encoding.PEM).decode()] if cert else None
-    signed = signer.sign(root, key=key, cert=cert_pem)
+    key_info = _key_info(key.public_key(), cert)
+    signed = signer.sign(root, key=key, key_info=key_info)
     return canonical_document(signed)
 
 
@@ -175,6 +209,34 @@ def _check_profile(signature: etree._Element) -> None:
         raise DccSignatureError("the digest method must be SHA-256")
 
 
+def _check_embedded_certificate(
+    cert: x509.Certificate, trusted: x509.Certificate | None, expected_key: Any
+) -> None:
+    """The KeyInfo certificate is not covered by the XML signature: check it on its own.
+
+    With a trusted certificate from the caller it must be that very certificate (byte for
+    byte); with a bare public key it must be self-signed, its own signature intact, and hold
+    that key.
+    """
+    try:
+        if _spki(cert.public_key()) != _spki(expected_key):
+            raise DccSignatureError("the document is signed with a different key")
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if trusted is not None:
+            if der != trusted.public_bytes(serialization.Encoding.DER):
+                raise DccSignatureError("the embedded certificate is not the issuer's certificate")
+            return
+        if cert.issuer != cert.subject:
+            raise DccSignatureError(
+                "the signature carries a certificate issued by a CA: verify with that certificate"
+            )
+        cert.verify_directly_issued_by(cert)
+    except DccSignatureError:
+        raise
+    except (ValueError, TypeError, CryptoInvalidSignature, UnsupportedAlgorithm) as exc:
+        raise DccSignatureError("the embedded certificate is unreadable or was altered") from exc
+
+
 def verify_dcc_signature(
     xml_bytes: bytes,
     public_key: bytes | str | ec.EllipticCurvePublicKey | x509.Certificate,
@@ -184,7 +246,8 @@ def verify_dcc_signature(
     """Verify the enveloped signature of a DCC against a pinned ECDSA P-256 public key.
 
     ``public_key`` is the issuer's key (object or PEM) or its certificate; the ``KeyInfo`` of
-    the document is only used after checking it is that same key.  Certificate validity dates
+    the document is only used after checking it is that same key (an embedded certificate
+    must be the caller's certificate, or self-signed and intact when a bare key is given).  Certificate validity dates
     are not enforced: the trust is the pinned key, so archived certificates stay verifiable
     after a key rotation.  With ``strict`` (default) the bytes must also be exactly the
     canonical form :func:`sign_dcc` writes, so that any changed byte fails.
@@ -195,7 +258,7 @@ def verify_dcc_signature(
     from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput
     from signxml.exceptions import InvalidSignature as XmlInvalidSignature
 
-    expected_key, _ = _load_public(public_key)
+    expected_key, trusted_cert = _load_public(public_key)
     assert expected_key is not None
     root = _dcc_root(xml_bytes)
     all_signatures = list(root.iter(f"{{{DS_NS}}}Signature"))
@@ -208,7 +271,10 @@ def verify_dcc_signature(
         )
     signature = signatures[0]
     _check_profile(signature)
-    canonical = canonical_document(root) if strict else b""
+    try:
+        canonical = canonical_document(root) if strict else b""
+    except etree.LxmlError as exc:  # e.g. a relative namespace URI, which C14N refuses
+        raise DccSignatureError(f"the document cannot be canonicalised: {exc}") from exc
 
     config = SignatureConfiguration(
         require_x509=False,
@@ -222,12 +288,11 @@ def verify_dcc_signature(
     if cert_elem is not None:
         try:
             x509_cert = x509.load_der_x509_certificate(
-                base64.b64decode("".join((cert_elem.text or "").split()))
+                base64.b64decode("".join((cert_elem.text or "").split()), validate=True)
             )
-        except ValueError as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
             raise DccSignatureError(f"the embedded certificate is unreadable: {exc}") from exc
-        if _spki(x509_cert.public_key()) != _spki(expected_key):  # type: ignore[arg-type]
-            raise DccSignatureError("the document is signed with a different key")
+        _check_embedded_certificate(x509_cert, trusted_cert, expected_key)
         middle = (
             x509_cert.not_valid_before_utc
             + (x509_cert.not_valid_after_utc - x509_cert.not_valid_before_utc) / 2
@@ -241,15 +306,24 @@ def verify_dcc_signature(
         ) from exc
     except XmlInvalidSignature as exc:
         raise DccSignatureError(f"the signature does not verify: {exc}") from exc
+    except CryptoInvalidSignature as exc:
+        raise DccSignatureError("the signature value does not verify") from exc
     except InvalidCertificate as exc:
         raise DccSignatureError(f"the embedded certificate is not acceptable: {exc}") from exc
     except InvalidInput as exc:
         raise DccSignatureError(f"the signature is malformed: {exc}") from exc
-    except (ValueError, TypeError, etree.LxmlError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, etree.LxmlError) as exc:
         raise DccSignatureError(f"the signature cannot be checked: {exc}") from exc
+    if isinstance(result, list):  # pragma: no cover - expect_references=1 gives one result
+        raise DccSignatureError("the signature must have exactly one reference")
     used = serialization.load_pem_public_key(result.signature_key)
-    if _spki(used) != _spki(expected_key):  # type: ignore[arg-type]
+    if _spki(used) != _spki(expected_key):
         raise DccSignatureError("the document is signed with a different key")
+    if strict:
+        # KeyInfo is outside the signed content: demand exactly the form we write.
+        key_info = signature.find("ds:KeyInfo", _DS)
+        if key_info is None or _exc_c14n(key_info) != _exc_c14n(_key_info(expected_key, x509_cert)):
+            raise DccSignatureError("the KeyInfo of the signature was changed")
     if strict and bytes(xml_bytes) != canonical:
         raise DccSignatureError(
             "the bytes differ from the canonical form the DCC was signed in: the file was "
