@@ -93,7 +93,8 @@ class ReliabilityModel:
     formula: str
 
     def reliability(self, tau, params) -> np.ndarray:
-        return np.asarray(self.func(np.asarray(tau, float), np.asarray(params, float)), float)
+        with np.errstate(all="ignore"):
+            return np.asarray(self.func(np.asarray(tau, float), np.asarray(params, float)), float)
 
 
 MODELS: dict[str, ReliabilityModel] = {
@@ -168,7 +169,8 @@ def group_data(t: np.ndarray, n: np.ndarray, g: np.ndarray):
 
 def _nll(model: ReliabilityModel, raw, tau, n, g) -> float:
     p = np.exp(np.minimum(np.maximum(raw, -30.0), 30.0))
-    r = model.func(tau, p)
+    with np.errstate(all="ignore"):
+        r = model.func(tau, p)
     r = np.minimum(np.maximum(r, _EPS), 1.0 - _EPS)
     out = -(g * np.log(r) + (n - g) * np.log1p(-r)).sum()
     return float(out) if out == out else 1e300  # NaN -> huge
@@ -210,7 +212,7 @@ def fit_model(name: str, tau: np.ndarray, n: np.ndarray, g: np.ndarray) -> FitRe
             best = (x, fun)
     assert best is not None
     params = np.exp(np.clip(best[0], -30.0, 30.0))
-    r = model.func(tau, params)
+    r = model.reliability(tau, params)
     ok = bool(np.all(np.isfinite(r)) and best[1] < 1e299)
     k, m, big_n = len(tau), model.n_params, int(total_n)
     dof_l, dof_e = k - m, big_n - k
