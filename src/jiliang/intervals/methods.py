@@ -244,9 +244,9 @@ def method_a3(rows: list[HistoryRow], target: float, options: Mapping[str, Any])
        results passed (``R_obs = 1`` carries no rate information). The factor is limited to
        ``[min_factor, max_factor]`` (default 0.5, 2).
 
-    The reported ``confidence`` is the confidence with which "R = target" is rejected in the
-    direction of the change (binomial test), or the confidence that R is not significantly
-    different when the interval is kept.
+    The reported ``confidence`` is one minus the p-value of the one-sided binomial test of
+    "R = target" in the direction of the observation; the interval changes only when it
+    exceeds the ``confidence`` level.
     """
     conf = _opt(options, "confidence", 0.90, 0.5, 0.999)
     window = _opt(options, "window", 0.2, 0.0, 1.0)
@@ -276,7 +276,7 @@ def method_a3(rows: list[HistoryRow], target: float, options: Mapping[str, Any])
         decision = "keep"
         r_est = r_obs
         factor = 1.0
-        confidence = min(1.0 - p_high, 1.0 - p_low)
+        confidence = 1.0 - (p_high if r_obs >= target else p_low)
     factor = min(max(factor, min_factor), max_factor)
     new = current * factor
     min_days = _opt(options, "min_days", 1.0, 1.0, 36500.0)
