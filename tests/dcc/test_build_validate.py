@@ -163,3 +163,20 @@ def test_validation_never_uses_the_network(monkeypatch: pytest.MonkeyPatch) -> N
     assert validate_dcc(example("valid.xml")) == []
     assert validate_dcc(build_dcc(EXAMPLE_CERT)) == []
     assert opened and all(url.startswith("file:") for url in opened)
+
+
+def test_problems_are_in_plain_words() -> None:
+    xml = (
+        build_dcc(EXAMPLE_CERT)
+        .replace(b"<si:coverageFactor>2<", b"<si:coverageFactor>0.5<")
+        .replace(b"<si:coverageProbability>0.95<", b"<si:coverageProbability>95<")
+        .replace(b"<si:value>200.0003<", b"<si:value>200,0003<")
+        .replace(b">CN<", b">China<", 1)
+    )
+    problems = validate_dcc(xml)
+    messages = [p.message for p in problems]
+    assert len(problems) == 4, messages  # one problem per bad element
+    assert any("coverage factor k >= 1" in m and "'0.5'" in m for m in messages)
+    assert any("probability from 0 to 1" in m and "'95'" in m for m in messages)
+    assert any("decimal number" in m and "'200,0003'" in m for m in messages)
+    assert any("ISO 3166-1" in m and "'China'" in m for m in messages)

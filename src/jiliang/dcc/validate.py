@@ -98,10 +98,44 @@ def _short_path(path: str | None) -> str:
     return (path or "").replace("/dcc:digitalCalibrationCertificate", "", 1) or "/"
 
 
+# Plain words for the patterns of the DCC and D-SI simple types.
+_PATTERN_WORDS = {
+    r"[^\s]+(\s+[^\s]+)*": "must be a non-empty text without leading or trailing spaces",
+    r"\+?(([1-9]\d*\.\d*)|([1-9]\d*))|NaN": "must be a coverage factor k >= 1, such as 2",
+    r"\+?((0(\.\d*)?)|(1(\.0*)?))|NaN": "must be a probability from 0 to 1 without exponent, "
+    "such as 0.95",
+    r"[-+]?((\d*\.\d+)|(\d+\.\d*)|(\d+\.?))([Ee][-+]?\d+)?|NaN": "must be a decimal number "
+    "such as 1.25 or 1.2E-3",
+    r"\+?((\d*\.\d+)|(\d+\.\d*)|(\d+\.?))([Ee][-+]?\d+)?|NaN": "must be a non-negative "
+    "decimal number",
+    "[A-Z]{2}": "must be a two-letter ISO 3166-1 country code such as CN",
+    "[a-z]{2}": "must be a two-letter ISO 639-1 language code such as zh",
+}
+
+
+def _plain_reason(error: xmlschema.XMLSchemaValidationError) -> str:
+    reason = error.reason or error.message
+    if "doesn't match any pattern" in reason:
+        for pattern, words in _PATTERN_WORDS.items():
+            if repr(pattern) in reason:
+                reason = words
+                break
+    if isinstance(error.obj, str) and len(error.obj) < 80 and "got" not in reason:
+        reason += f" (got {error.obj!r})"
+    return reason
+
+
 def _schema_problems(schema: xmlschema.XMLSchema, tree: etree._ElementTree) -> list[Problem]:
     problems = []
+    seen: set[tuple[int | None, str]] = set()
     for error in schema.iter_errors(tree, use_location_hints=False):
-        reason = error.reason or error.message
+        # One problem per element: the pattern, the xs:double lexical check and the float
+        # conversion of one bad value would otherwise give three messages.
+        where = (error.sourceline, _short_path(error.path))
+        if where in seen:
+            continue
+        seen.add(where)
+        reason = _plain_reason(error)
         elem = error.elem
         name = ""
         if elem is not None and isinstance(elem.tag, str):
