@@ -127,3 +127,38 @@ def test_refuses_to_sign_bad_input(key: Ed25519PrivateKey) -> None:
         make_checkpoint(ORIGIN, 1, bytes(31), key)
     with pytest.raises(CheckpointError):
         make_checkpoint("two\nlines", 1, bytes(32), key)
+
+
+def test_entry_and_consistency_against_checkpoints(key: Ed25519PrivateKey) -> None:
+    from jiliang.ledger import (
+        consistency_proof,
+        inclusion_proof,
+        verify_checkpoints_consistent,
+        verify_entry_in_checkpoint,
+    )
+
+    store = MemoryStore()
+    entries = [f"certificate {i}".encode() for i in range(20)]
+    for e in entries[:7]:
+        store.append_data(e)
+    old = make_checkpoint(ORIGIN, 7, store.root(), key)
+    for e in entries[7:]:
+        store.append_data(e)
+    new = make_checkpoint(ORIGIN, 20, store.root(), key)
+    vkey = make_vkey(ORIGIN, key)
+
+    proof = inclusion_proof(5, 20, store)
+    assert verify_entry_in_checkpoint(entries[5], 5, proof, new, vkey) == (ORIGIN, 20, store.root())
+    with pytest.raises(CheckpointError, match="inclusion proof"):
+        verify_entry_in_checkpoint(entries[5] + b"!", 5, proof, new, vkey)
+    with pytest.raises(CheckpointError, match="outside"):
+        verify_entry_in_checkpoint(entries[5], 25, proof, new, vkey)
+
+    verify_checkpoints_consistent(old, new, consistency_proof(7, 20, store), vkey)
+    with pytest.raises(CheckpointError, match="not an extension"):
+        verify_checkpoints_consistent(old, new, consistency_proof(6, 20, store), vkey)
+    forged = make_checkpoint(ORIGIN, 20, bytes(32), key)
+    with pytest.raises(CheckpointError, match="not an extension"):
+        verify_checkpoints_consistent(old, forged, consistency_proof(7, 20, store), vkey)
+    with pytest.raises(CheckpointError, match="larger"):
+        verify_checkpoints_consistent(new, old, [], vkey)

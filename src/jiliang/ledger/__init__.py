@@ -19,6 +19,8 @@ from .checkpoint import (
     parse_checkpoint,
     parse_vkey,
     verify_checkpoint,
+    verify_checkpoints_consistent,
+    verify_entry_in_checkpoint,
 )
 from .merkle import (
     EMPTY_ROOT,
@@ -70,6 +72,8 @@ __all__ = [
     "subtree_nodes",
     "tree_root",
     "verify_checkpoint",
+    "verify_checkpoints_consistent",
     "verify_consistency",
+    "verify_entry_in_checkpoint",
     "verify_inclusion",
 ]

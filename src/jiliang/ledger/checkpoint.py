@@ -28,6 +28,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from .merkle import leaf_hash, verify_consistency, verify_inclusion
+
 __all__ = [
     "CheckpointError",
     "Checkpoint",
@@ -40,6 +42,8 @@ __all__ = [
     "make_checkpoint",
     "parse_checkpoint",
     "verify_checkpoint",
+    "verify_entry_in_checkpoint",
+    "verify_checkpoints_consistent",
 ]
 
 ALG_ED25519 = 0x01
@@ -261,3 +265,50 @@ def verify_checkpoint(
     if origin is not None and checkpoint.origin != origin:
         raise CheckpointError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
     return checkpoint.origin, checkpoint.size, checkpoint.root
+
+
+def verify_entry_in_checkpoint(
+    entry: bytes,
+    index: int,
+    proof: list[bytes],
+    checkpoint: str | bytes,
+    verifier_key: str | NoteVerifier,
+    origin: str | None = None,
+) -> tuple[str, int, bytes]:
+    """Check that log entry ``entry`` (raw leaf data) is leaf ``index`` of a signed checkpoint.
+
+    Verifies the checkpoint's signature (:func:`verify_checkpoint`), then the inclusion proof
+    (RFC 9162 section 2.1.3.2) against the checkpoint's size and root.  Returns the
+    checkpoint's ``(origin, size, root)``; raises :class:`CheckpointError` with the reason.
+    """
+    cp_origin, size, root = verify_checkpoint(checkpoint, verifier_key, origin)
+    if not 0 <= index < size:
+        raise CheckpointError(f"leaf index {index} is outside the checkpoint's tree of {size}")
+    if not verify_inclusion(leaf_hash(entry), index, size, proof, root):
+        raise CheckpointError("the inclusion proof does not lead to the checkpoint's root hash")
+    return cp_origin, size, root
+
+
+def verify_checkpoints_consistent(
+    old_checkpoint: str | bytes,
+    new_checkpoint: str | bytes,
+    proof: list[bytes],
+    verifier_key: str | NoteVerifier,
+) -> None:
+    """Check that a newer signed checkpoint extends an older one of the same log.
+
+    Both signatures are verified; the origins must match; the consistency proof must hold
+    (RFC 9162 section 2.1.4.2).  Raises :class:`CheckpointError` with the reason.
+    """
+    old_origin, old_size, old_root = verify_checkpoint(old_checkpoint, verifier_key)
+    new_origin, new_size, new_root = verify_checkpoint(new_checkpoint, verifier_key)
+    if old_origin != new_origin:
+        raise CheckpointError(f"checkpoints of different logs: {old_origin!r}, {new_origin!r}")
+    if old_size > new_size:
+        raise CheckpointError(f"the older checkpoint ({old_size}) is larger than the newer one")
+    if old_size == 0:
+        return  # every tree extends the empty tree
+    if not verify_consistency(old_size, new_size, old_root, new_root, proof):
+        raise CheckpointError(
+            f"the log at size {new_size} is not an extension of the log at size {old_size}"
+        )
