@@ -180,3 +180,13 @@ def test_problems_are_in_plain_words() -> None:
     assert any("probability from 0 to 1" in m and "'95'" in m for m in messages)
     assert any("decimal number" in m and "'200,0003'" in m for m in messages)
     assert any("ISO 3166-1" in m and "'China'" in m for m in messages)
+
+
+def test_multilingual_texts_need_the_mandatory_languages(example_cert: dict) -> None:
+    example_cert["mandatory_languages"] = ["zh", "en"]
+    assert validate_dcc(build_dcc(example_cert)) == []
+    example_cert["items"][0]["name"] = {"zh": "电子天平"}
+    with pytest.raises(DccBuildError, match=r"items\[0\].name: no text in mandatory.* en"):
+        build_dcc(example_cert)
+    example_cert["items"][0]["name"] = "ME204E balance"  # language-neutral text is fine
+    assert validate_dcc(build_dcc(example_cert)) == []

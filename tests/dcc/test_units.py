@@ -98,6 +98,15 @@ def test_bad_units_name_the_token(unit: str, token: str) -> None:
         ("kWh", r"\kilo\watt\hour"),
         ("dB", r"\decibel"),
         ("1", r"\one"),
+        ("℃", r"\degreecelsius"),
+        ("％", r"\percent"),
+        ("m3/h", r"\metre\tothe{3}\hour\tothe{-1}"),
+        ("N/mm2", r"\newton\milli\metre\tothe{-2}"),
+        ("kΩ", r"\kilo\ohm"),
+        ("\u2126", r"\ohm"),
+        ("hPa", r"\hecto\pascal"),
+        ("L/min", r"\litre\minute\tothe{-1}"),
+        ("J/(kg·K)", r"\joule\kilogram\tothe{-1}\kelvin\tothe{-1}"),
         (r"\milli\gram", r"\milli\gram"),
     ],
 )
@@ -106,7 +115,9 @@ def test_pint_to_dsi(written: str, dsi: str) -> None:
     check_dsi_unit(dsi)
 
 
-@pytest.mark.parametrize("written", ["rpm", "psi", "inch", "no such unit", r"\Gram"])
+@pytest.mark.parametrize(
+    "written", ["rpm", "r/min", "psi", "inch", "°F", "dB(A)", "kgf", "no such unit", r"\Gram", "℃℃"]
+)
 def test_pint_to_dsi_refuses(written: str) -> None:
     with pytest.raises(DsiUnitError):
         pint_to_dsi(written)

@@ -8,6 +8,7 @@ backslash form, and are checked by :func:`jiliang.dcc.units.check_dsi_unit`.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import math
 import re
@@ -41,6 +42,12 @@ KIND_NAMES = {
     "verification_notice": {"zh": "检定结果通知书", "en": "Verification result notice"},
     "calibration": {"zh": "校准证书", "en": "Calibration certificate"},
 }
+
+
+# Mandatory languages of the document being built (every multilingual text must have them).
+_MANDATORY: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "dcc_mandatory_languages", default=()
+)
 
 
 class DccBuildError(ValueError):
@@ -77,6 +84,9 @@ def _text(parent: etree._Element, name: str, value: Any, what: str) -> etree._El
     if isinstance(value, Mapping):
         if not value:
             raise DccBuildError(f"{what} must not be empty")
+        missing = [lang for lang in _MANDATORY.get() if lang not in value]
+        if missing:
+            raise DccBuildError(f"{what}: no text in mandatory language(s) {', '.join(missing)}")
         for lang, text in value.items():
             if not re.fullmatch(r"[a-z]{2}", str(lang)):
                 raise DccBuildError(f"{what}: language code {lang!r} is not ISO 639-1")
@@ -567,8 +577,8 @@ def _condition(parent: etree._Element, c: Mapping[str, Any], what: str, style: s
 def build_dcc(cert: Mapping[str, Any]) -> bytes:
     """Build a DCC 3.3.0 document (UTF-8 bytes with XML declaration) from a plain dict.
 
-    Texts are either a ``str`` or a dict language → text (``{"zh": "电子天平", "en": "Electronic
-    balance"}``).  Dates are ``datetime.date`` or ISO strings.  Numbers may be ``str``,
+    Texts are either a ``str`` (language-neutral, e.g. a name) or a dict language → text
+    (``{"zh": "电子天平", "en": "Electronic balance"}``) holding every mandatory language.  Dates are ``datetime.date`` or ISO strings.  Numbers may be ``str``,
     ``Decimal``, ``int`` or ``float``; strings keep the digits as written (preferred: ``"0.0003"``
     keeps its significant digits).  Units are D-SI strings or anything :func:`pint_to_dsi`
     reads (``"mg"``, ``"°C"``, ``"%"``).  Keys (``*`` = required):
@@ -637,8 +647,13 @@ def build_dcc(cert: Mapping[str, Any]) -> bytes:
         f"{{{DCC_NS}}}digitalCalibrationCertificate", {"schemaVersion": "3.3.0"}, nsmap=_NSMAP
     )
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{DCC_NS} {DCC_NS}/v3.3.0/dcc.xsd")
-    _administrative_data(root, cert)
-    _measurement_results(root, cert, style)
+    languages = list(cert.get("languages", ["zh", "en"]))
+    token = _MANDATORY.set(tuple(cert.get("mandatory_languages", languages[:1])))
+    try:
+        _administrative_data(root, cert)
+        _measurement_results(root, cert, style)
+    finally:
+        _MANDATORY.reset(token)
     body = etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 

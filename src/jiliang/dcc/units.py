@@ -244,6 +244,24 @@ _PINT_PREFIX = {name: name for name in SI_PREFIXES} | {"deka": "deca"}
 _PINT_PREFIX |= {name: name for name in BINARY_PREFIXES}
 
 
+# Spellings pint does not read, as typed on Chinese keyboards and in instrument manuals.
+_SPELLINGS = {
+    "·": "*",
+    "⋅": "*",
+    "×": "*",
+    "℃": "degC",
+    "°C": "degC",
+    "％": "%",
+    "／": "/",
+    "\u2126": "ohm",  # OHM SIGN (the Greek capital omega is read by pint)
+    "（": "(",
+    "）": ")",
+}
+
+
+_ASCII_POWER = re.compile(r"(?<![0-9.*^])([A-Za-zµμ])([2-4])(?=$|[\s/*)·])")
+
+
 @lru_cache(maxsize=1)
 def _registry():  # pragma: no cover - trivial
     import pint
@@ -272,13 +290,14 @@ def pint_to_dsi(unit_str: str) -> str:
         return r"\one"
     if text.startswith("\\"):
         return check_dsi_unit(text)
-    normalised = text.replace("·", "*").replace("⋅", "*").replace("×", "*")
-    import pint
-
+    normalised = text
+    for written, plain in _SPELLINGS.items():
+        normalised = normalised.replace(written, plain)
+    normalised = _ASCII_POWER.sub(r"\1**\2", normalised)  # m3/h, mm2 → m**3/h, mm**2
     try:
         parsed = _registry().parse_units(normalised)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as exc:
-        raise DsiUnitError(unit_str, unit_str, f"pint cannot read it ({exc})") from exc
+    except Exception as exc:  # pint's tokenizer raises many types (even AssertionError)
+        raise DsiUnitError(unit_str, unit_str, f"pint cannot read it ({exc!r})") from exc
     items = list(parsed._units.items())
     if not items:
         return r"\one"
@@ -291,7 +310,10 @@ def pint_to_dsi(unit_str: str) -> str:
             if exp != 1 and name.endswith("_hour"):  # a product: an exponent would be ambiguous
                 raise DsiUnitError(unit_str, name, "write the product out, e.g. kW*h")
         else:
-            prefix, base, _suffix = _registry().parse_unit_name(name)[0]
+            candidates = _registry().parse_unit_name(name)
+            if not candidates:
+                raise DsiUnitError(unit_str, name, "no D-SI equivalent")
+            prefix, base, _suffix = candidates[0]
             if base not in _PINT_UNITS:
                 raise DsiUnitError(unit_str, name, "no D-SI equivalent")
             if prefix and prefix not in _PINT_PREFIX:
