@@ -33,8 +33,10 @@ def test_h1_end_gauge_guf_jcgm100_h1():
 def test_h1_budget_table_h1():
     """JCGM 100 Table H.1: contributions |c_i| u(x_i) of 25 nm (l_s), 2.9 nm (delta_alpha),
     16.6 nm (delta_theta), sensitivity -575 nm/degC for delta_theta, 0 for alpha_s and theta."""
-    budget = {b["input"]: b for b in
-              evaluate(EXAMPLES["jcgm100_h1_end_gauge"])["outputs"]["l"]["gum"]["budget"]}
+    budget = {
+        b["input"]: b
+        for b in evaluate(EXAMPLES["jcgm100_h1_end_gauge"])["outputs"]["l"]["gum"]["budget"]
+    }
     assert rnd(abs(budget["l_s"]["contribution"]), 0) == 25.0
     assert rnd(abs(budget["delta_alpha"]["contribution"]), 1) == 2.9
     # Table H.1 lists 16.6 nm from c = -575 nm/degC rounded; the exact product is 16.7
@@ -49,10 +51,11 @@ def test_h1_combined_difference_d_jcgm100_h1_3_2():
 
     The GUM puts the rounded u(d) = 9.7 nm into eq. (G.2b); with the unrounded 9.68 nm the
     same formula gives 25.4."""
-    doc = {"equations": ["dd = d + d1 + d2"],
-           "inputs": {k: EXAMPLES["jcgm100_h1_end_gauge"]["inputs"][k] for k in
-                      ("d", "d1", "d2")},
-           "methods": ["gum"]}
+    doc = {
+        "equations": ["dd = d + d1 + d2"],
+        "inputs": {k: EXAMPLES["jcgm100_h1_end_gauge"]["inputs"][k] for k in ("d", "d1", "d2")},
+        "methods": ["gum"],
+    }
     r = evaluate(doc)["outputs"]["dd"]["gum"]
     assert rnd(r["std_uncertainty"], 1) == 9.7
     assert rnd(r["dof"], 1) == 25.4
@@ -104,8 +107,7 @@ def test_h2_mcm_multivariate_t():
         g, m = res["outputs"][name]["gum"], res["outputs"][name]["mcm"]
         assert m["value"] == pytest.approx(g["value"], abs=3 * m["std_uncertainty"] / 400)
         # the variance of a t_4 variate is unstable; allow 4 %
-        assert m["std_uncertainty"] == pytest.approx(g["std_uncertainty"] * np.sqrt(2),
-                                                     rel=0.04)
+        assert m["std_uncertainty"] == pytest.approx(g["std_uncertainty"] * np.sqrt(2), rel=0.04)
     r = np.array(res["correlation"]["mcm"])
     assert r[1, 2] == pytest.approx(0.993, abs=0.003)
     assert r[0, 1] == pytest.approx(-0.588, abs=0.03)
@@ -140,8 +142,10 @@ def test_h3_prediction_through_the_engine():
     doc = {
         "equations": ["b = y1 + y2*(t - t0)"],
         "constants": {"t": 30.0, "t0": 20.0},
-        "inputs": {"y1": {"dist": "normal", "mean": fit.intercept, "std": fit.u_intercept},
-                   "y2": {"dist": "normal", "mean": fit.slope, "std": fit.u_slope}},
+        "inputs": {
+            "y1": {"dist": "normal", "mean": fit.intercept, "std": fit.u_intercept},
+            "y2": {"dist": "normal", "mean": fit.slope, "std": fit.u_slope},
+        },
         "correlations": [["y1", "y2", fit.correlation]],
         "methods": ["gum", "mcm"],
         "mcm": {"trials": 200_000, "seed": 3},

@@ -26,8 +26,11 @@ SQ3 = math.sqrt(3.0)
 
 
 def additive(inputs: dict, **mcm) -> dict:
-    return {"equations": ["Y = X1 + X2 + X3 + X4"], "inputs": inputs,
-            "mcm": {"trials": 1_000_000, "seed": 11, **mcm}}
+    return {
+        "equations": ["Y = X1 + X2 + X3 + X4"],
+        "inputs": inputs,
+        "mcm": {"trials": 1_000_000, "seed": 11, **mcm},
+    }
 
 
 NORMAL4 = {f"X{i}": {"dist": "normal", "mean": 0.0, "std": 1.0} for i in range(1, 5)}
@@ -82,8 +85,7 @@ def test_9_2_4_four_inputs_table4():
     assert [round(v, 1) for v in g["interval"]] == [-19.9, 19.9]
     assert round(m["std_uncertainty"], 1) == 10.1
     assert m["interval_symmetric"] == pytest.approx([-16.995, 16.995], abs=0.06)
-    assert [round(v, 1) for v in m["interval_shortest"]] == pytest.approx([-17.0, 17.0],
-                                                                         abs=0.11)
+    assert [round(v, 1) for v in m["interval_shortest"]] == pytest.approx([-17.0, 17.0], abs=0.11)
     assert out["validation"]["passed"] is False
     assert out["validation"]["d_low"] == pytest.approx(2.9, abs=0.15)
 
@@ -157,11 +159,15 @@ SIGMA = 0.005
 
 
 def loss_doc(x1: float, r: float, second: bool = False) -> dict:
-    doc = {"equations": ["dY = X1**2 + X2**2"],
-           "inputs": {"X1": {"dist": "normal", "mean": x1, "std": SIGMA},
-                      "X2": {"dist": "normal", "mean": 0.0, "std": SIGMA}},
-           "second_order": second,
-           "mcm": {"trials": 1_000_000, "seed": 7}}
+    doc = {
+        "equations": ["dY = X1**2 + X2**2"],
+        "inputs": {
+            "X1": {"dist": "normal", "mean": x1, "std": SIGMA},
+            "X2": {"dist": "normal", "mean": 0.0, "std": SIGMA},
+        },
+        "second_order": second,
+        "mcm": {"trials": 1_000_000, "seed": 7},
+    }
     if r:
         doc["correlations"] = [["X1", "X2", r]]
     return doc
@@ -173,15 +179,17 @@ def exact_loss_cdf(x1: float, r: float):
     q = np.array([[1, 1], [1, -1]]) / math.sqrt(2)
     b = (q.T @ np.array([x1, 0.0])) / np.sqrt(lam)
     if r == 0:
-        return lambda t: stats.ncx2.cdf(t / SIGMA**2, 2, x1**2 / SIGMA**2) if x1 else \
-            stats.chi2.cdf(t / SIGMA**2, 2)
-    z = np.linspace(-10, 10, 40001)
+        return lambda t: (
+            stats.ncx2.cdf(t / SIGMA**2, 2, x1**2 / SIGMA**2)
+            if x1
+            else stats.chi2.cdf(t / SIGMA**2, 2)
+        )
+    z = np.linspace(-9, 9, 6001)
     w = stats.norm.pdf(z) * (z[1] - z[0])
 
     def cdf(t: float) -> float:
         rest = (t - lam[0] * (z + b[0]) ** 2) / lam[1]
-        inner = np.where(rest > 0, stats.ncx2.cdf(np.maximum(rest, 0), 1, b[1] ** 2 + 1e-300),
-                         0.0)
+        inner = np.where(rest > 0, stats.ncx2.cdf(np.maximum(rest, 0), 1, b[1] ** 2 + 1e-300), 0.0)
         return float(np.sum(w * inner))
 
     return cdf
@@ -191,8 +199,12 @@ def exact_shortest(cdf, p: float = 0.95, top: float = 1e-3) -> tuple[float, floa
     def quant(a: float) -> float:
         return optimize.brentq(lambda t: cdf(t) - a, 0.0, top, xtol=1e-12)
 
-    res = optimize.minimize_scalar(lambda a: quant(a + p) - quant(a), bounds=(0, 1 - p),
-                                   method="bounded", options={"xatol": 1e-6})
+    res = optimize.minimize_scalar(
+        lambda a: quant(a + p) - quant(a),
+        bounds=(0, 1 - p),
+        method="bounded",
+        options={"xatol": 1e-6},
+    )
     a = float(res.x)
     return quant(a), quant(a + p)
 

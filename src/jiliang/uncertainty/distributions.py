@@ -21,38 +21,51 @@ from scipy import special
 from .errors import ModelError
 
 DISTRIBUTIONS = (
-    "normal", "rectangular", "triangular", "trapezoidal", "ctrap", "arcsine", "t",
+    "normal",
+    "rectangular",
+    "triangular",
+    "trapezoidal",
+    "ctrap",
+    "arcsine",
+    "t",
     "exponential",
 )
 #: accepted alternative spellings
 ALIASES = {
-    "gaussian": "normal", "uniform": "rectangular", "rect": "rectangular",
-    "student": "t", "student_t": "t", "curvilinear_trapezoid": "ctrap",
-    "u-shaped": "arcsine", "u_shaped": "arcsine", "trapezoid": "trapezoidal",
+    "gaussian": "normal",
+    "uniform": "rectangular",
+    "rect": "rectangular",
+    "student": "t",
+    "student_t": "t",
+    "curvilinear_trapezoid": "ctrap",
+    "u-shaped": "arcsine",
+    "u_shaped": "arcsine",
+    "trapezoid": "trapezoidal",
 }
 
 
 def _num(value: Any, fld: str, *, positive: bool = False, nonneg: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise ModelError(f"expected a number, got {type(value).__name__} {value!r:.40}",
-                         code="type", field=fld)
+        raise ModelError(
+            f"expected a number, got {type(value).__name__} {value!r:.40}", code="type", field=fld
+        )
     v = float(value)
     if not math.isfinite(v):
         raise ModelError("the number must be finite", code="value", field=fld)
     if positive and v <= 0:
         raise ModelError(f"must be > 0, got {v:g}", code="value", field=fld)
     if nonneg and v < 0:
-        raise ModelError(f"must be >= 0, got {v:g}",
-                         code="negative_std" if fld.endswith(("std", "std_uncertainty",
-                                                              "scale")) else "value",
-                         field=fld)
+        raise ModelError(
+            f"must be >= 0, got {v:g}",
+            code="negative_std" if fld.endswith(("std", "std_uncertainty", "scale")) else "value",
+            field=fld,
+        )
     return v
 
 
 def _get(spec: dict[str, Any], key: str, fld: str) -> Any:
     if key not in spec:
-        raise ModelError(f"'{key}' is required", code="missing", field=f"{fld}.{key}",
-                         token=key)
+        raise ModelError(f"'{key}' is required", code="missing", field=f"{fld}.{key}", token=key)
     return spec[key]
 
 
@@ -86,8 +99,8 @@ class InputQuantity:
             a, b, beta = p["low"], p["high"], p["beta"]
             r = rng.random((2, n))
             out = r[0]
-            out *= (1 + beta)
-            r[1] *= (1 - beta)
+            out *= 1 + beta
+            r[1] *= 1 - beta
             out += r[1]
             out *= (b - a) / 2
             out += a
@@ -175,8 +188,9 @@ class InputQuantity:
 def make_input(name: str, spec: Any, fld: str) -> InputQuantity:
     """Build an :class:`InputQuantity` from one entry of ``inputs`` in the document."""
     if not isinstance(spec, dict):
-        raise ModelError("an input must be an object such as {\"dist\": \"normal\", ...}",
-                         code="type", field=fld)
+        raise ModelError(
+            'an input must be an object such as {"dist": "normal", ...}', code="type", field=fld
+        )
     unit = spec.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise ModelError("'unit' must be a string", code="type", field=f"{fld}.unit")
@@ -187,11 +201,15 @@ def make_input(name: str, spec: Any, fld: str) -> InputQuantity:
     if "observations" in spec:
         obs = spec["observations"]
         if not isinstance(obs, list | tuple) or len(obs) < 2:
-            raise ModelError("'observations' must be a list of at least 2 numbers",
-                             code="observations", field=f"{fld}.observations")
+            raise ModelError(
+                "'observations' must be a list of at least 2 numbers",
+                code="observations",
+                field=f"{fld}.observations",
+            )
         if len(obs) > 1_000_000:
-            raise ModelError("more than 10^6 observations", code="limit",
-                             field=f"{fld}.observations")
+            raise ModelError(
+                "more than 10^6 observations", code="limit", field=f"{fld}.observations"
+            )
         vals = np.array([_num(v, f"{fld}.observations[{i}]") for i, v in enumerate(obs)])
         n = len(vals)
         mean = float(vals.mean())
@@ -199,30 +217,44 @@ def make_input(name: str, spec: Any, fld: str) -> InputQuantity:
         # GUM 4.2: x = mean, u = s/sqrt(n), nu = n - 1;  JCGM 101 6.4.9.7: t_{n-1}(x, s^2/n)
         u = s / math.sqrt(n)
         nu = float(n - 1)
-        return InputQuantity(name, "observations", mean, u, dof if "dof" in spec and
-                             spec["dof"] is not None else nu,
-                             {"scale": u, "nu": nu}, unit, vals)
+        return InputQuantity(
+            name,
+            "observations",
+            mean,
+            u,
+            dof if "dof" in spec and spec["dof"] is not None else nu,
+            {"scale": u, "nu": nu},
+            unit,
+            vals,
+        )
 
     kind = spec.get("dist", spec.get("distribution"))
     if kind is None and ("std" in spec or "std_uncertainty" in spec):
         kind = "normal"
     if kind is None:
-        raise ModelError("give 'dist' (one of " + ", ".join(DISTRIBUTIONS) +
-                         ") or 'observations'", code="missing", field=f"{fld}.dist")
+        raise ModelError(
+            "give 'dist' (one of " + ", ".join(DISTRIBUTIONS) + ") or 'observations'",
+            code="missing",
+            field=f"{fld}.dist",
+        )
     if not isinstance(kind, str):
         raise ModelError("'dist' must be a string", code="type", field=f"{fld}.dist")
     kind = ALIASES.get(kind.lower(), kind.lower())
     if kind not in DISTRIBUTIONS:
-        raise ModelError(f"unknown distribution '{kind}'; use one of "
-                         + ", ".join(DISTRIBUTIONS), code="distribution",
-                         field=f"{fld}.dist", token=str(kind))
+        raise ModelError(
+            f"unknown distribution '{kind}'; use one of " + ", ".join(DISTRIBUTIONS),
+            code="distribution",
+            field=f"{fld}.dist",
+            token=str(kind),
+        )
 
     def bounds() -> tuple[float, float]:
         lo = _num(_get(spec, "low", fld), f"{fld}.low")
         hi = _num(_get(spec, "high", fld), f"{fld}.high")
         if not lo < hi:
-            raise ModelError(f"low ({lo:g}) must be less than high ({hi:g})", code="bounds",
-                             field=f"{fld}.high")
+            raise ModelError(
+                f"low ({lo:g}) must be less than high ({hi:g})", code="bounds", field=f"{fld}.high"
+            )
         return lo, hi
 
     if kind == "normal":
@@ -232,40 +264,50 @@ def make_input(name: str, spec: Any, fld: str) -> InputQuantity:
         return InputQuantity(name, kind, mean, std, dof, {}, unit)
     if kind == "rectangular":
         lo, hi = bounds()
-        return InputQuantity(name, kind, (lo + hi) / 2, (hi - lo) / math.sqrt(12), dof,
-                             {"low": lo, "high": hi}, unit)
+        return InputQuantity(
+            name, kind, (lo + hi) / 2, (hi - lo) / math.sqrt(12), dof, {"low": lo, "high": hi}, unit
+        )
     if kind == "triangular":
         lo, hi = bounds()
-        mode = _num(spec["mode"], f"{fld}.mode") if spec.get("mode") is not None else \
-            (lo + hi) / 2
+        mode = _num(spec["mode"], f"{fld}.mode") if spec.get("mode") is not None else (lo + hi) / 2
         if not lo <= mode <= hi:
-            raise ModelError("mode must lie between low and high", code="bounds",
-                             field=f"{fld}.mode")
+            raise ModelError(
+                "mode must lie between low and high", code="bounds", field=f"{fld}.mode"
+            )
         mean = (lo + hi + mode) / 3
         var = (lo * lo + hi * hi + mode * mode - lo * hi - lo * mode - hi * mode) / 18
-        return InputQuantity(name, kind, mean, math.sqrt(var), dof,
-                             {"low": lo, "high": hi, "mode": mode}, unit)
+        return InputQuantity(
+            name, kind, mean, math.sqrt(var), dof, {"low": lo, "high": hi, "mode": mode}, unit
+        )
     if kind == "trapezoidal":  # JCGM 101 6.4.4
         lo, hi = bounds()
         beta = _num(_get(spec, "beta", fld), f"{fld}.beta")
         if not 0 <= beta <= 1:
             raise ModelError("beta must lie in [0, 1]", code="value", field=f"{fld}.beta")
         std = (hi - lo) * math.sqrt((1 + beta * beta) / 24)
-        return InputQuantity(name, kind, (lo + hi) / 2, std, dof,
-                             {"low": lo, "high": hi, "beta": beta}, unit)
+        return InputQuantity(
+            name, kind, (lo + hi) / 2, std, dof, {"low": lo, "high": hi, "beta": beta}, unit
+        )
     if kind == "ctrap":  # JCGM 101 6.4.3
         lo, hi = bounds()
         d = _num(_get(spec, "d", fld), f"{fld}.d", nonneg=True)
         if d > (hi - lo) / 2:
-            raise ModelError("d must not exceed (high - low)/2", code="value",
-                             field=f"{fld}.d")
+            raise ModelError("d must not exceed (high - low)/2", code="value", field=f"{fld}.d")
         std = math.sqrt((hi - lo) ** 2 / 12 + d * d / 9)
-        return InputQuantity(name, kind, (lo + hi) / 2, std, dof,
-                             {"low": lo, "high": hi, "d": d}, unit)
+        return InputQuantity(
+            name, kind, (lo + hi) / 2, std, dof, {"low": lo, "high": hi, "d": d}, unit
+        )
     if kind == "arcsine":  # JCGM 101 6.4.6
         lo, hi = bounds()
-        return InputQuantity(name, kind, (lo + hi) / 2, (hi - lo) / (2 * math.sqrt(2)), dof,
-                             {"low": lo, "high": hi}, unit)
+        return InputQuantity(
+            name,
+            kind,
+            (lo + hi) / 2,
+            (hi - lo) / (2 * math.sqrt(2)),
+            dof,
+            {"low": lo, "high": hi},
+            unit,
+        )
     if kind == "t":  # JCGM 101 6.4.9: t_nu(mean, scale^2); GUM: u = scale with nu dof
         mean = _num(_get(spec, "mean", fld), f"{fld}.mean")
         scale = _num(_get(spec, "scale", fld), f"{fld}.scale", nonneg=True)

@@ -40,8 +40,14 @@ def _correlation(cov: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def validate_guf(y: float, U: float, u: float, interval: list[float], ndig: int,
-                 symmetric: list[float] | None = None) -> dict[str, Any]:
+def validate_guf(
+    y: float,
+    U: float,
+    u: float,
+    interval: list[float],
+    ndig: int,
+    symmetric: list[float] | None = None,
+) -> dict[str, Any]:
     """Validation of the GUM uncertainty framework by MCM (JCGM 101 8.1).
 
     d_low = |y - U_p - y_low|, d_high = |y + U_p - y_high|; the GUF is validated when both
@@ -54,14 +60,24 @@ def validate_guf(y: float, U: float, u: float, interval: list[float], ndig: int,
     delta = tolerance(u, ndig)
     d_low = abs(y - U - interval[0])
     d_high = abs(y + U - interval[1])
-    out = {"delta": delta, "d_low": d_low, "d_high": d_high,
-           "passed": bool(d_low <= delta and d_high <= delta), "ndig": ndig,
-           "interval": "shortest"}
+    out = {
+        "delta": delta,
+        "d_low": d_low,
+        "d_high": d_high,
+        "passed": bool(d_low <= delta and d_high <= delta),
+        "ndig": ndig,
+        "interval": "shortest",
+    }
     if symmetric is not None:
         ds_low = abs(y - U - symmetric[0])
         ds_high = abs(y + U - symmetric[1])
-        out.update({"d_low_symmetric": ds_low, "d_high_symmetric": ds_high,
-                    "passed_symmetric": bool(ds_low <= delta and ds_high <= delta)})
+        out.update(
+            {
+                "d_low_symmetric": ds_low,
+                "d_high_symmetric": ds_high,
+                "passed_symmetric": bool(ds_low <= delta and ds_high <= delta),
+            }
+        )
     return out
 
 
@@ -89,8 +105,9 @@ def evaluate(doc: dict[str, Any]) -> dict[str, Any]:
     """
     try:
         model = compile_model(doc)
-        result: dict[str, Any] = {"outputs": {o: {"unit": model.output_unit[o]}
-                                              for o in model.outputs}}
+        result: dict[str, Any] = {
+            "outputs": {o: {"unit": model.output_unit[o]} for o in model.outputs}
+        }
         warnings = list(model.warnings)
         names = model.outputs
         cov: dict[str, Any] = {"names": names}
@@ -108,8 +125,10 @@ def evaluate(doc: dict[str, Any]) -> dict[str, Any]:
                 result["outputs"][o]["mcm"] = m["outputs"][o]
                 ad = m["outputs"][o].get("adaptive")
                 if ad and not ad["converged"]:
-                    warnings.append(f"adaptive MCM for '{o}' stopped at max_trials before "
-                                    "reaching the requested tolerance")
+                    warnings.append(
+                        f"adaptive MCM for '{o}' stopped at max_trials before "
+                        "reaching the requested tolerance"
+                    )
             cov["mcm"] = m["covariance"]
             corr["mcm"] = _correlation(m["covariance"])
         if g is not None and m is not None:
@@ -117,8 +136,13 @@ def evaluate(doc: dict[str, Any]) -> dict[str, Any]:
             for o in names:
                 go, mo = g["outputs"][o], m["outputs"][o]
                 result["outputs"][o]["validation"] = validate_guf(
-                    go["value"], go["expanded_uncertainty"], go["std_uncertainty"],
-                    mo["interval_shortest"], ndig, mo["interval_symmetric"])
+                    go["value"],
+                    go["expanded_uncertainty"],
+                    go["std_uncertainty"],
+                    mo["interval_shortest"],
+                    ndig,
+                    mo["interval_symmetric"],
+                )
         result["covariance"] = cov
         result["correlation"] = corr
         result["inputs"] = [q.describe() for q in model.inputs]
@@ -131,9 +155,17 @@ def evaluate(doc: dict[str, Any]) -> dict[str, Any]:
     except RecursionError:
         raise ModelError("model nested too deeply", code="limit") from None
     except MemoryError:
-        raise ModelError("not enough memory for this model; reduce trials", code="limit",
-                         field="mcm.trials") from None
-    except (ArithmeticError, ValueError, TypeError, KeyError, IndexError,
-            np.linalg.LinAlgError) as exc:  # defensive: a kernel bug must still be named
-        raise ModelError(f"cannot evaluate the model: {type(exc).__name__}: {exc}",
-                         code="value") from None
+        raise ModelError(
+            "not enough memory for this model; reduce trials", code="limit", field="mcm.trials"
+        ) from None
+    except (
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        np.linalg.LinAlgError,
+    ) as exc:  # defensive: a kernel bug must still be named
+        raise ModelError(
+            f"cannot evaluate the model: {type(exc).__name__}: {exc}", code="value"
+        ) from None

@@ -50,11 +50,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "jcgm101_9_3_mass": {
         "title": "JCGM 101 9.3 Mass calibration",
-        "equations": [
-            "dm = (m_R + dm_R)*(1 + (rho_a - rho_a0)*(1/rho_W - 1/rho_R)) - m_nom"
-        ],
-        "constants": {"rho_a0": {"value": 1.2, "unit": "kg/m^3"},
-                      "m_nom": {"value": 100000.0, "unit": "mg"}},
+        "equations": ["dm = (m_R + dm_R)*(1 + (rho_a - rho_a0)*(1/rho_W - 1/rho_R)) - m_nom"],
+        "constants": {
+            "rho_a0": {"value": 1.2, "unit": "kg/m^3"},
+            "m_nom": {"value": 100000.0, "unit": "mg"},
+        },
         "inputs": {
             "m_R": {"dist": "normal", "mean": 100000.0, "std": 0.050, "unit": "mg"},
             "dm_R": {"dist": "normal", "mean": 1.234, "std": 0.020, "unit": "mg"},
@@ -69,7 +69,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "jcgm101_9_4_comparison_loss": {
         "title": "JCGM 101 9.4 Comparison loss in microwave power meter calibration "
-                 "(x1 = 0.010, r = 0.9)",
+        "(x1 = 0.010, r = 0.9)",
         "equations": ["dY = X1**2 + X2**2"],
         "inputs": {
             "X1": {"dist": "normal", "mean": 0.010, "std": 0.005},

@@ -39,16 +39,38 @@ __all__ = [
 
 #: user-callable functions and their number of arguments
 FUNCTIONS: dict[str, int] = {
-    "sqrt": 1, "exp": 1, "log": 1, "ln": 1, "log10": 1, "sin": 1, "cos": 1, "tan": 1,
-    "asin": 1, "acos": 1, "atan": 1, "atan2": 2, "sinh": 1, "cosh": 1, "tanh": 1, "abs": 1,
+    "sqrt": 1,
+    "exp": 1,
+    "log": 1,
+    "ln": 1,
+    "log10": 1,
+    "sin": 1,
+    "cos": 1,
+    "tan": 1,
+    "asin": 1,
+    "acos": 1,
+    "atan": 1,
+    "atan2": 2,
+    "sinh": 1,
+    "cosh": 1,
+    "tanh": 1,
+    "abs": 1,
 }
 #: named constants usable in equations
 CONSTANTS: dict[str, float] = {"pi": math.pi}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _OP_TEXT = {
-    ast.BitXor: "^", ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
-    ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not",
+    ast.BitXor: "^",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Invert: "~",
+    ast.Not: "not",
 }
 
 
@@ -144,7 +166,7 @@ def power(a: Node, b: Node) -> Node:
         return a
     if isinstance(a, Num) and isinstance(b, Num):
         try:
-            v = a.value ** b.value
+            v = a.value**b.value
         except (OverflowError, ZeroDivisionError):
             return Op("**", a, b)
         if isinstance(v, float) and math.isfinite(v):
@@ -169,8 +191,9 @@ def _pos(node: ast.AST, offset: int) -> int:
     return getattr(node, "col_offset", 0) + 1 - offset
 
 
-def _translate(node: ast.AST, text: str, field: str, offset: int,
-               names: dict[str, int] | None = None) -> Node:
+def _translate(
+    node: ast.AST, text: str, field: str, offset: int, names: dict[str, int] | None = None
+) -> Node:
     if names is None:
         names = {}
     if isinstance(node, ast.Expression):
@@ -178,8 +201,11 @@ def _translate(node: ast.AST, text: str, field: str, offset: int,
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise ExpressionError(
-                f"only real numbers are allowed, not {node.value!r}", code="token",
-                field=field, position=_pos(node, offset), token=repr(node.value),
+                f"only real numbers are allowed, not {node.value!r}",
+                code="token",
+                field=field,
+                position=_pos(node, offset),
+                token=repr(node.value),
             )
         return Num(float(node.value))
     if isinstance(node, ast.Name):
@@ -194,8 +220,11 @@ def _translate(node: ast.AST, text: str, field: str, offset: int,
             found = text.find(tok, left_end)
             col = (found if found >= 0 else left_end) + 1 - offset
             raise ExpressionError(
-                f"operator '{tok}' is not allowed{hint}", code="token", field=field,
-                position=col, token=tok,
+                f"operator '{tok}' is not allowed{hint}",
+                code="token",
+                field=field,
+                position=col,
+                token=tok,
             )
         a = _translate(node.left, text, field, offset, names)
         b = _translate(node.right, text, field, offset, names)
@@ -207,50 +236,68 @@ def _translate(node: ast.AST, text: str, field: str, offset: int,
             return _translate(node.operand, text, field, offset, names)
         tok = _OP_TEXT.get(type(node.op), type(node.op).__name__)
         raise ExpressionError(
-            f"operator '{tok}' is not allowed", code="token", field=field,
-            position=_pos(node, offset), token=tok,
+            f"operator '{tok}' is not allowed",
+            code="token",
+            field=field,
+            position=_pos(node, offset),
+            token=tok,
         )
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise ExpressionError(
-                "only plain function names may be called", code="token", field=field,
-                position=_pos(node, offset), token=ast.get_source_segment(text, node.func),
+                "only plain function names may be called",
+                code="token",
+                field=field,
+                position=_pos(node, offset),
+                token=ast.get_source_segment(text, node.func),
             )
         name = node.func.id
         if name not in FUNCTIONS:
             raise ExpressionError(
                 f"unsupported function '{name}'; allowed: {', '.join(sorted(FUNCTIONS))}",
-                code="unknown_function", field=field, position=_pos(node, offset), token=name,
+                code="unknown_function",
+                field=field,
+                position=_pos(node, offset),
+                token=name,
             )
-        if node.keywords or len(node.args) != FUNCTIONS[name] or any(
-            isinstance(a, ast.Starred) for a in node.args
+        if (
+            node.keywords
+            or len(node.args) != FUNCTIONS[name]
+            or any(isinstance(a, ast.Starred) for a in node.args)
         ):
             raise ExpressionError(
                 f"function '{name}' takes {FUNCTIONS[name]} positional argument(s)",
-                code="arity", field=field, position=_pos(node, offset), token=name,
+                code="arity",
+                field=field,
+                position=_pos(node, offset),
+                token=name,
             )
         args = [_translate(a, text, field, offset, names) for a in node.args]
         return Op("log" if name == "ln" else name, *args)
     seg = ast.get_source_segment(text, node) or type(node).__name__
     raise ExpressionError(
-        f"'{seg}' is not allowed in a measurement model", code="token", field=field,
-        position=_pos(node, offset), token=seg,
+        f"'{seg}' is not allowed in a measurement model",
+        code="token",
+        field=field,
+        position=_pos(node, offset),
+        token=seg,
     )
 
 
-def _parse(text: str, field: str, offset: int = 0,
-           names: dict[str, int] | None = None) -> Node:
+def _parse(text: str, field: str, offset: int = 0, names: dict[str, int] | None = None) -> Node:
     if len(text) > 20000:
-        raise ExpressionError("expression longer than 20000 characters", code="limit",
-                              field=field)
+        raise ExpressionError("expression longer than 20000 characters", code="limit", field=field)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - offset
         line = text.splitlines()[exc.lineno - 1] if exc.lineno and text.splitlines() else text
-        tok = line[exc.offset - 1: exc.offset] if exc.offset and exc.offset <= len(line) else ""
+        tok = line[exc.offset - 1 : exc.offset] if exc.offset and exc.offset <= len(line) else ""
         raise ExpressionError(
-            f"syntax error: {exc.msg}", code="syntax", field=field, position=max(col, 1),
+            f"syntax error: {exc.msg}",
+            code="syntax",
+            field=field,
+            position=max(col, 1),
             token=tok or None,
         ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -258,8 +305,7 @@ def _parse(text: str, field: str, offset: int = 0,
     try:
         return _translate(tree, text, field, offset, names)
     except RecursionError:
-        raise ExpressionError("expression nested too deeply", code="limit",
-                              field=field) from None
+        raise ExpressionError("expression nested too deeply", code="limit", field=field) from None
 
 
 def parse_expression(text: str, field: str = "expression") -> Node:
@@ -280,26 +326,33 @@ def parse_equation(
     given it receives each variable name used with the column of its first occurrence.
     """
     if not isinstance(text, str):
-        raise ExpressionError("an equation must be a string like 'y = a*b'", code="type",
-                              field=field)
+        raise ExpressionError(
+            "an equation must be a string like 'y = a*b'", code="type", field=field
+        )
     if "\n" in text or "\r" in text:
         raise ExpressionError("an equation must be on one line", code="syntax", field=field)
     if text.count("=") != 1 or "==" in text:
         raise ExpressionError(
             "an equation needs exactly one '=' with the output name on its left",
-            code="equation", field=field, token="=",
+            code="equation",
+            field=field,
+            token="=",
         )
     lhs, rhs = text.split("=")
     name = lhs.strip()
     if not name.isidentifier() or name in FUNCTIONS or name in CONSTANTS:
         raise ExpressionError(
-            f"'{name}' is not a valid output name", code="equation", field=field,
-            position=len(lhs) - len(lhs.lstrip()) + 1, token=name or "=",
+            f"'{name}' is not a valid output name",
+            code="equation",
+            field=field,
+            position=len(lhs) - len(lhs.lstrip()) + 1,
+            token=name or "=",
         )
     offset = len(lhs) + 1
     if not rhs.strip():
-        raise ExpressionError("the right-hand side is empty", code="syntax", field=field,
-                              position=offset + 1)
+        raise ExpressionError(
+            "the right-hand side is empty", code="syntax", field=field, position=offset + 1
+        )
     # parse the right-hand side with its leading blanks kept, so columns stay true
     stripped = rhs.lstrip()
     lead = len(rhs) - len(stripped)
@@ -371,10 +424,22 @@ def _rebuild(op: str, args: list[Node]) -> Node:
 
 
 _SCALAR: dict[str, Callable[..., float]] = {
-    "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log10": math.log10,
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos,
-    "atan": math.atan, "atan2": math.atan2, "sinh": math.sinh, "cosh": math.cosh,
-    "tanh": math.tanh, "abs": abs, "sign": lambda x: float(np.sign(x)),
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+    "log10": math.log10,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "atan2": math.atan2,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "abs": abs,
+    "sign": lambda x: float(np.sign(x)),
 }
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
@@ -486,9 +551,21 @@ def _diff(n: Node, x: str, memo: dict[int, Node]) -> Node:
 
 # ---------------------------------------------------------------- evaluation
 _NUMPY: dict[str, Callable[..., Any]] = {
-    "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log10": np.log10, "sin": np.sin,
-    "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-    "atan2": np.arctan2, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs,
+    "sqrt": np.sqrt,
+    "exp": np.exp,
+    "log": np.log,
+    "log10": np.log10,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "atan2": np.arctan2,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "abs": np.abs,
     "sign": np.sign,
 }
 
@@ -520,16 +597,19 @@ def evaluate(node: Node, env: Mapping[str, Any], cache: dict[int, Any] | None = 
         elif op == "*":
             r = evaluate(node.args[0], env, cache) * evaluate(node.args[1], env, cache)
         elif op == "/":
-            r = np.true_divide(evaluate(node.args[0], env, cache),
-                               evaluate(node.args[1], env, cache))
+            r = np.true_divide(
+                evaluate(node.args[0], env, cache), evaluate(node.args[1], env, cache)
+            )
         elif op == "**":
             base = evaluate(node.args[0], env, cache)
             ex = node.args[1]
             if isinstance(ex, Num) and ex.value == 2.0:
                 r = base * base
             else:
-                r = np.power(np.asarray(base, dtype=float) if np.ndim(base) == 0 else base,
-                             evaluate(ex, env, cache))
+                r = np.power(
+                    np.asarray(base, dtype=float) if np.ndim(base) == 0 else base,
+                    evaluate(ex, env, cache),
+                )
         elif op == "neg":
             r = -evaluate(node.args[0], env, cache)
         else:

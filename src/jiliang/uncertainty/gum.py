@@ -30,8 +30,7 @@ def coverage_factor(p: float, dof: float | np.ndarray) -> Any:
     nu = np.floor(np.asarray(dof, dtype=float) * (1 + 1e-12) + 1e-9)
     nu = np.where(nu < 1, 1.0, nu)
     q = (1 + p) / 2
-    k = np.where(np.isinf(nu), special.ndtri(q), special.stdtrit(np.where(np.isinf(nu), 1, nu),
-                                                                  q))
+    k = np.where(np.isinf(nu), special.ndtri(q), special.stdtrit(np.where(np.isinf(nu), 1, nu), q))
     return float(k) if np.ndim(k) == 0 else k
 
 
@@ -77,8 +76,9 @@ def dof_components(model: Model) -> list[tuple[list[int], float]]:
     return [(idx, float(min(dofs[i] for i in idx))) for idx in comps.values()]
 
 
-def _component_variances(comps: list[tuple[list[int], float]], contrib: Any,
-                         corr: np.ndarray) -> tuple[Any, np.ndarray]:
+def _component_variances(
+    comps: list[tuple[list[int], float]], contrib: Any, corr: np.ndarray
+) -> tuple[Any, np.ndarray]:
     """Variance of each component (first axis) from the signed contributions c_i u_i."""
     out = []
     for idx, _ in comps:
@@ -99,9 +99,13 @@ def _eval_at(tree: ex.Node, env: dict[str, Any], cache: dict[int, Any], fld: str
         v = ex.evaluate(tree, env, cache)
     v = float(v)
     if not math.isfinite(v):
-        raise ModelError(f"the model is not defined at the input estimates "
-                         f"(value {v}); check divisions by zero-width or zero-valued inputs "
-                         "and the domains of log, sqrt, asin, acos", code="domain", field=fld)
+        raise ModelError(
+            f"the model is not defined at the input estimates "
+            f"(value {v}); check divisions by zero-width or zero-valued inputs "
+            "and the domains of log, sqrt, asin, acos",
+            code="domain",
+            field=fld,
+        )
     return v
 
 
@@ -120,7 +124,10 @@ def _check_divisors(tree: ex.Node, env: dict[str, Any], fld: str, names: dict[st
             if float(d) == 0.0:
                 raise ModelError(
                     f"division by '{ex.to_text(n.args[1])}', which is zero at the estimates",
-                    code="division_by_zero", field=fld, token=ex.to_text(n.args[1]))
+                    code="division_by_zero",
+                    field=fld,
+                    token=ex.to_text(n.args[1]),
+                )
         stack.extend(n.args)
 
 
@@ -165,8 +172,7 @@ def gum(model: Model) -> dict[str, Any]:
         u = math.sqrt(max(Uy[k, k], 0.0))
         contrib = C[k] * ux
         cvar, cdof = _component_variances(comps, contrib, model.correlation)
-        nu = welch_satterthwaite(u, np.sqrt(np.clip(cvar, 0, None)), cdof) if u > 0 \
-            else math.inf
+        nu = welch_satterthwaite(u, np.sqrt(np.clip(cvar, 0, None)), cdof) if u > 0 else math.inf
         kp = coverage_factor(model.coverage, nu)
         U = kp * u
         y = values[k]
@@ -176,17 +182,19 @@ def gum(model: Model) -> dict[str, Any]:
             if model.trees[out] is not None and C[k, i] == 0 and ux[i] == 0:
                 continue
             fi = model.input_factor[i]
-            budget.append({
-                "input": nm,
-                "estimate": model.inputs[i].estimate,
-                "std_uncertainty": model.inputs[i].std,
-                "unit": model.inputs[i].unit,
-                "sensitivity": C[k, i] * fi / f,
-                "contribution": contrib[i] / f,
-                "share": 100.0 * share_num[i] / (u * u) if u > 0 else 0.0,
-                "dof": None if math.isinf(dofs[i]) else float(dofs[i]),
-                "distribution": model.inputs[i].kind,
-            })
+            budget.append(
+                {
+                    "input": nm,
+                    "estimate": model.inputs[i].estimate,
+                    "std_uncertainty": model.inputs[i].std,
+                    "unit": model.inputs[i].unit,
+                    "sensitivity": C[k, i] * fi / f,
+                    "contribution": contrib[i] / f,
+                    "share": 100.0 * share_num[i] / (u * u) if u > 0 else 0.0,
+                    "dof": None if math.isinf(dofs[i]) else float(dofs[i]),
+                    "distribution": model.inputs[i].kind,
+                }
+            )
         r: dict[str, Any] = {
             "value": y / f,
             "std_uncertainty": u / f,
@@ -271,26 +279,32 @@ def gum_batch(
     std_arrays = std_arrays or {}
     for nm in list(inputs_arrays) + list(std_arrays):
         if nm not in names:
-            raise ModelError(f"unknown input '{nm}'", code="unknown_name", field="inputs",
-                             token=str(nm))
+            raise ModelError(
+                f"unknown input '{nm}'", code="unknown_name", field="inputs", token=str(nm)
+            )
     try:
-        xs = [np.asarray(inputs_arrays.get(nm, q.estimate), dtype=float) * f
-              for nm, q, f in zip(names, model.inputs, model.input_factor, strict=True)]
-        us = [np.asarray(std_arrays.get(nm, q.std), dtype=float) * f
-              for nm, q, f in zip(names, model.inputs, model.input_factor, strict=True)]
+        xs = [
+            np.asarray(inputs_arrays.get(nm, q.estimate), dtype=float) * f
+            for nm, q, f in zip(names, model.inputs, model.input_factor, strict=True)
+        ]
+        us = [
+            np.asarray(std_arrays.get(nm, q.std), dtype=float) * f
+            for nm, q, f in zip(names, model.inputs, model.input_factor, strict=True)
+        ]
         shape = np.broadcast_shapes(*[a.shape for a in xs + us])
     except (ValueError, TypeError) as exc:
-        raise ModelError(f"point arrays do not fit together: {exc}", code="type",
-                         field="inputs") from None
+        raise ModelError(
+            f"point arrays do not fit together: {exc}", code="type", field="inputs"
+        ) from None
     if any(np.any(u < 0) for u in us):
-        raise ModelError("a standard uncertainty is negative", code="negative_std",
-                         field="std_arrays")
+        raise ModelError(
+            "a standard uncertainty is negative", code="negative_std", field="std_arrays"
+        )
     env = dict(zip(names, xs, strict=True))
     cache: dict[int, Any] = {}
     comps = dof_components(model)
     corr = model.correlation
-    off = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))
-           if corr[i, j] != 0]
+    off = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names)) if corr[i, j] != 0]
     result: dict[str, dict[str, Any]] = {}
     with np.errstate(all="ignore"):
         for out in model.outputs:
@@ -312,7 +326,8 @@ def gum_batch(
                 "dof": nu,
                 "coverage_factor": k,
                 "expanded_uncertainty": k * u / f,
-                "sensitivity": {nm: c * fi / f for nm, c, fi in
-                                zip(names, cs, model.input_factor, strict=True)},
+                "sensitivity": {
+                    nm: c * fi / f for nm, c, fi in zip(names, cs, model.input_factor, strict=True)
+                },
             }
     return result

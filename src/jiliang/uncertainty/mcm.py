@@ -38,14 +38,13 @@ def tolerance(u: float, ndig: int) -> float:
         return 0.0
     lead = math.floor(math.log10(u))
     l_exp = lead - ndig + 1
-    c = round(u / 10.0 ** l_exp)
-    if c >= 10 ** ndig:  # rounding carried into one more digit, e.g. 99.6 -> 100
+    c = round(u / 10.0**l_exp)
+    if c >= 10**ndig:  # rounding carried into one more digit, e.g. 99.6 -> 100
         l_exp += 1
-    return 0.5 * 10.0 ** l_exp
+    return 0.5 * 10.0**l_exp
 
 
-def coverage_intervals(y: np.ndarray, p: float) -> tuple[tuple[float, float],
-                                                         tuple[float, float]]:
+def coverage_intervals(y: np.ndarray, p: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """Shortest and probabilistically symmetric coverage intervals (JCGM 101 7.7).
 
     With M values and q = floor(pM + 1/2), the candidates are [y_(r), y_(r+q)] for
@@ -109,8 +108,14 @@ class Sampler:
                     if i != j:
                         corr[i, j] = 0.0
         # inputs linked by correlation coefficients: Gaussian copula (JCGM 101 6.4.8)
-        linked = sorted({i for i in range(n) for j in range(n)
-                         if i != j and corr[i, j] != 0 and i not in grouped})
+        linked = sorted(
+            {
+                i
+                for i in range(n)
+                for j in range(n)
+                if i != j and corr[i, j] != 0 and i not in grouped
+            }
+        )
         self.copula = linked
         self.copula_chol = _psd_cholesky(corr[np.ix_(linked, linked)]) if linked else None
         # simultaneous observations: multivariate t with nu = n - 1 and scale S/n
@@ -172,8 +177,10 @@ def _check_finite(y: np.ndarray, outputs: list[str]) -> None:
         raise ModelError(
             f"the model gave {int(bad[k].sum())} undefined values (division by zero, log or "
             "sqrt of a negative number, ...) for sampled inputs; restrict the input "
-            "distributions to the model's domain", code="mcm_nonfinite",
-            field=f"output '{outputs[k]}'")
+            "distributions to the model's domain",
+            code="mcm_nonfinite",
+            field=f"output '{outputs[k]}'",
+        )
 
 
 class _Runner:
@@ -187,7 +194,8 @@ class _Runner:
 
     def chunk(self, total: int) -> np.ndarray:
         """``total`` trials split into tasks; returns (n_outputs, total)."""
-        ntask = max(self.threads, math.ceil(total / CHUNK))
+        # the split depends on the trial count only, so results do not depend on threads
+        ntask = max(2, math.ceil(total / CHUNK))
         sizes = [total // ntask + (1 if t < total % ntask else 0) for t in range(ntask)]
         children = self.seq.spawn(ntask)
         out = np.empty((len(self.sampler.outputs), total))
@@ -195,7 +203,7 @@ class _Runner:
 
         def task(t: int) -> None:
             rng = np.random.Generator(np.random.PCG64(children[t]))
-            out[:, bounds[t]:bounds[t + 1]] = self.sampler.run(rng, sizes[t])
+            out[:, bounds[t] : bounds[t + 1]] = self.sampler.run(rng, sizes[t])
 
         if self.pool is None:
             for t in range(ntask):
@@ -325,8 +333,14 @@ def _adaptive(model: Model, runner: _Runner) -> tuple[np.ndarray, dict[str, Any]
     converged = stop_at is not None
     h = stop_at if converged else h_total
     y = np.concatenate(pieces, axis=1)[:, : h * M]
-    info = {"adaptive": {"converged": converged, "sequences": int(h),
-                         "sequence_length": int(M), "ndig": ndig}}
+    info = {
+        "adaptive": {
+            "converged": converged,
+            "sequences": int(h),
+            "sequence_length": int(M),
+            "ndig": ndig,
+        }
+    }
     return y, info
 
 

@@ -64,8 +64,7 @@ def linear_calibration(x: Any, y: Any, x0: float = 0.0) -> LineFit:
     except (TypeError, ValueError):
         raise ModelError("x and y must be lists of numbers", code="type", field="x") from None
     if xa.ndim != 1 or xa.shape != ya.shape or len(xa) < 3:
-        raise ModelError("x and y must be lists of equal length >= 3", code="value",
-                         field="x")
+        raise ModelError("x and y must be lists of equal length >= 3", code="value", field="x")
     if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
         raise ModelError("x and y must be finite", code="value", field="x")
     n = len(xa)
@@ -82,6 +81,14 @@ def linear_calibration(x: Any, y: Any, x0: float = 0.0) -> LineFit:
     var1 = s2 * s_theta2 / D
     var2 = n * s2 / D
     cov12 = -s2 * s_theta / D
-    return LineFit(float(y1), float(y2), math.sqrt(var1), math.sqrt(var2), float(cov12),
-                   float(cov12 / math.sqrt(var1 * var2)) if var1 * var2 > 0 else 0.0,
-                   math.sqrt(s2), n - 2, float(x0))
+    return LineFit(
+        float(y1),
+        float(y2),
+        math.sqrt(var1),
+        math.sqrt(var2),
+        float(cov12),
+        float(cov12 / math.sqrt(var1 * var2)) if var1 * var2 > 0 else 0.0,
+        math.sqrt(s2),
+        n - 2,
+        float(x0),
+    )
