@@ -578,9 +578,10 @@ def build_dcc(cert: Mapping[str, Any]) -> bytes:
     """Build a DCC 3.3.0 document (UTF-8 bytes with XML declaration) from a plain dict.
 
     Texts are either a ``str`` (language-neutral, e.g. a name) or a dict language → text
-    (``{"zh": "电子天平", "en": "Electronic balance"}``) holding every mandatory language.  Dates are ``datetime.date`` or ISO strings.  Numbers may be ``str``,
-    ``Decimal``, ``int`` or ``float``; strings keep the digits as written (preferred: ``"0.0003"``
-    keeps its significant digits).  Units are D-SI strings or anything :func:`pint_to_dsi`
+    (``{"zh": "电子天平", "en": "Electronic balance"}``) holding every mandatory language.
+    Dates are ``datetime.date`` or ISO strings.  Numbers may be ``str``, ``Decimal``, ``int``
+    or ``float``; strings keep the digits as written (preferred: ``"0.0003"`` keeps its
+    significant digits).  Units are D-SI strings or anything :func:`pint_to_dsi`
     reads (``"mg"``, ``"°C"``, ``"%"``).  Keys (``*`` = required):
 
     ``number``*
@@ -739,7 +740,8 @@ EXAMPLE_CERT: dict[str, Any] = {
         },
         "traceability": {
             "zh": "本证书所用计量标准可溯源至国家计量基准。",
-            "en": "The standards used are traceable to the national measurement standards of China.",
+            "en": "The standards used are traceable to the national measurement standards "
+            "of China.",
         },
         "due_date": "2027-11-22",
     },

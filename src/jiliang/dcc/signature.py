@@ -247,10 +247,11 @@ def verify_dcc_signature(
 
     ``public_key`` is the issuer's key (object or PEM) or its certificate; the ``KeyInfo`` of
     the document is only used after checking it is that same key (an embedded certificate
-    must be the caller's certificate, or self-signed and intact when a bare key is given).  Certificate validity dates
-    are not enforced: the trust is the pinned key, so archived certificates stay verifiable
-    after a key rotation.  With ``strict`` (default) the bytes must also be exactly the
-    canonical form :func:`sign_dcc` writes, so that any changed byte fails.
+    must be the caller's certificate, or self-signed and intact when a bare key is given).
+    Certificate validity dates are not enforced: the trust is the pinned key, so archived
+    certificates stay verifiable after a key rotation.  With ``strict`` (default) the bytes
+    must also be exactly the canonical form :func:`sign_dcc` writes, so that any changed byte
+    fails.
 
     Returns None; raises :class:`DccSignatureError` with the reason.
     """
@@ -323,7 +324,10 @@ def verify_dcc_signature(
         # KeyInfo is outside the signed content: demand exactly the form we write.
         key_info = signature.find("ds:KeyInfo", _DS)
         if key_info is None or _exc_c14n(key_info) != _exc_c14n(_key_info(expected_key, x509_cert)):
-            raise DccSignatureError("the KeyInfo of the signature was changed")
+            raise DccSignatureError(
+                "the KeyInfo differs from the form Jiliang signs with: it was changed after "
+                "signing (for a DCC signed elsewhere, verify with strict=False)"
+            )
     if strict and bytes(xml_bytes) != canonical:
         raise DccSignatureError(
             "the bytes differ from the canonical form the DCC was signed in: the file was "
