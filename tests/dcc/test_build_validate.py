@@ -42,6 +42,21 @@ def test_minimal_cert_validates() -> None:
         {"replaces": {"number": "ZJJL-2026-J000100", "type": "substituted"}},
         {"performance_location": "customer", "languages": ["zh"], "mandatory_languages": ["zh"]},
         {"conditions": [{"kind": "temperature", "min": "19.5", "max": "20.5", "unit": "°C"}]},
+        {
+            "standards": [
+                {
+                    "name": {"zh": "标准砝码", "en": "Standard weight"},
+                    "certificate_number": "ZJJL-2026-Z000456",
+                    "certificate_issuer": {"zh": "浙江省计量院", "en": "ZJIM"},
+                    "certificate_sha256": "ab" * 32,
+                    "quantities": [{"name": "m", "value": "200.00001", "unit": "g"}],
+                }
+            ],
+            "used_software": [{"name": "Jiliang", "release": "0.1.0"}],
+            "statements": {
+                "declarations": [{"ref_type": "jl_note", "text": {"zh": "说明", "en": "Note"}}]
+            },
+        },
     ],
 )
 def test_certificate_variants_validate(example_cert: dict, change: dict) -> None:
