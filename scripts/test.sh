@@ -16,6 +16,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v a
 fi
 
 export JILIANG_REFERENCE_DIR=${JILIANG_REFERENCE_DIR:-$(cd .. && pwd)/shared/reference}
+if [ -n "${CI:-}" ] && [ ! -d "$JILIANG_REFERENCE_DIR/dcc/schema" ]; then
+  echo "reference material not found at $JILIANG_REFERENCE_DIR (set JILIANG_REFERENCE_DIR)" >&2
+  exit 1
+fi
 PG_URL=${JILIANG_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/jiliang_test}
 
 echo "== test suite on SQLite"

@@ -23,6 +23,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app() -> FastAPI:
+    from jiliang.api.kernels import router as kernel_router
     from jiliang.api.routes import router as api_router
     from jiliang.web.views import render_error
     from jiliang.web.views import router as web_router
@@ -68,6 +69,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"error": "validation_failed", "message": message, "fields": fields}, status_code=422)
 
     app.include_router(api_router)
+    app.include_router(kernel_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -22,6 +22,14 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+uncertainty_app = typer.Typer(help="Measurement uncertainty (GUM, Monte Carlo).", no_args_is_help=True)
+risk_app = typer.Typer(help="Conformity decision risk (JCGM 106).", no_args_is_help=True)
+prepackaged_app = typer.Typer(help="Net content of prepackaged goods (JJF 1070, OIML R 87).", no_args_is_help=True)
+intervals_app = typer.Typer(help="Calibration intervals (OIML D 10, NCSLI RP-1).", no_args_is_help=True)
+app.add_typer(uncertainty_app, name="uncertainty")
+app.add_typer(risk_app, name="risk")
+app.add_typer(prepackaged_app, name="prepackaged")
+app.add_typer(intervals_app, name="intervals")
 
 console = Console(stderr=True)
 
@@ -221,6 +229,89 @@ def export_instruments(
     target = out or Path(f"instruments-{region}.{format}")
     target.write_bytes(data)
     console.print(f"wrote {target} ({len(data)} bytes)")
+
+
+def _kernel_failure(exc: Exception, as_json: bool, lang: str) -> None:
+    from jiliang.api.kernels import kernel_error
+
+    body = kernel_error(exc, lang)
+    if as_json:
+        typer.echo(json.dumps(body, ensure_ascii=False))
+    else:
+        console.print(f"[red]{body['message']}[/red]")
+    raise typer.Exit(2)
+
+
+def _emit(result: dict, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else text)
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+LangOpt = Annotated[str, typer.Option(help="zh or en, for the readable report")]
+
+
+@uncertainty_app.command("evaluate")
+def uncertainty_evaluate(model: Annotated[str, typer.Argument(help="MODEL.json, or - for standard input")],
+                         as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+    """Evaluate a measurement model by the GUM and/or Monte Carlo."""
+    from jiliang import uncertainty
+
+    doc = read_document(model)
+    try:
+        result = uncertainty.evaluate(doc)
+    except uncertainty.ModelError as exc:
+        _kernel_failure(exc, as_json, lang)
+    _emit(result, as_json, "" if as_json else uncertainty.format_report(result, lang))
+
+
+@risk_app.command("evaluate")
+def risk_evaluate(doc_path: Annotated[str, typer.Argument(metavar="RISK.json", help="or - for standard input")],
+                  as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+    """Specific risk of one result, or global false accept/reject with guard bands."""
+    from jiliang import conformity
+
+    doc = read_document(doc_path)
+    try:
+        result = conformity.evaluate_risk(doc)
+    except conformity.RiskError as exc:
+        _kernel_failure(exc, as_json, lang)
+    text = "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list))
+    _emit(result, as_json, text)
+
+
+@prepackaged_app.command("evaluate")
+def prepackaged_evaluate(lot: Annotated[str, typer.Argument(metavar="LOT.json", help="or - for standard input")],
+                         as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+    """Verdict on the net content of a lot, with every figure behind it."""
+    from jiliang import prepackaged
+
+    doc = read_document(lot)
+    try:
+        result = prepackaged.evaluate(doc)
+    except prepackaged.LotError as exc:
+        _kernel_failure(exc, as_json, lang)
+    _emit(result, as_json, "" if as_json else prepackaged.summary_text(result, lang))
+
+
+@intervals_app.command("recommend")
+def intervals_recommend(
+    history: Annotated[Path, typer.Argument(metavar="HISTORY.csv")],
+    method: Annotated[str, typer.Option(help="m1 (OIML D 10 method 1), a3 (RP-1 A3) or s2 (RP-1 S2)")] = "a3",
+    target: Annotated[float, typer.Option(help="end-of-period reliability target")] = 0.9,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """Recommend a calibration interval from a calibration history."""
+    from jiliang import intervals
+
+    if not history.exists():
+        _fail(f"{history}: no such file")
+    try:
+        result = intervals.recommend(intervals.read_history_csv(history), method, target)
+    except (intervals.HistoryError, ValueError) as exc:
+        _kernel_failure(exc, as_json, lang)
+    text = "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list))
+    _emit(result, as_json, text)
 
 
 if __name__ == "__main__":

@@ -353,6 +353,35 @@ def test_import_endpoint_roles(client, auth):
             assert r.json()["errors"] and r.json()["imported"] == 0
 
 
+KERNEL_CASES = [
+    ("/api/v1/uncertainty/evaluate",
+     {"equations": ["y = a + b"], "inputs": {"a": {"dist": "normal", "mean": 1, "std": 0.1},
+                                              "b": {"dist": "normal", "mean": 2, "std": 0.2}}, "methods": ["gum"]},
+     {"equations": ["y = a +* b"], "inputs": {"a": {"dist": "normal", "mean": 1, "std": 0.1}}}),
+    ("/api/v1/risk/evaluate", {"itp": 0.95, "tur": 4, "bias": 0, "guardband": {"method": "none"}},
+     {"itp": 1.5, "tur": 4}),
+    ("/api/v1/prepackaged/evaluate",
+     {"rules": "JJF1070-2005", "quantity": "mass", "nominal": 500, "unit": "g", "lot_size": 10, "net": [500.0] * 10},
+     {"rules": "nope", "quantity": "mass", "nominal": 500, "unit": "g", "lot_size": 10, "net": [500.0] * 10}),
+    ("/api/v1/intervals/recommend",
+     {"method": "a3", "target": 0.9, "rows": [
+         {"instrument": "A", "calibration_date": f"2020-0{m}-01", "interval_days": 365, "in_tolerance": True}
+         for m in range(1, 10)]},
+     {"method": "a3", "rows": "not a list"}),
+]
+
+
+@pytest.mark.parametrize("user", ["enterprise", None])
+@pytest.mark.parametrize("path,good,bad", KERNEL_CASES)
+def test_computation_endpoints_need_no_sign_in(client, auth, user, path, good, bad):
+    """Pure computations read and write no stored data: open to everyone, errors name the field."""
+    r = call(client, auth, "POST", path, user, json=good)
+    assert r.status_code == 200, r.text
+    r = call(client, auth, "POST", path, user, json=bad)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] and r.json()["message"]
+
+
 def test_every_api_endpoint_is_covered(app):
     """Fails when an endpoint is added without a role-and-scope case above."""
     spec = app.openapi()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints, create_model
+from pydantic import Field as PydanticField
 from sqlalchemy.orm import Session
 
 import jiliang.models  # noqa: F401  (fills the resource registry)
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/api/v1")
 Lang = Annotated[str, Depends(request_lang)]
 DB = Annotated[Session, Depends(get_session)]
 Who = Annotated[Principal, Depends(principal)]
+ItemId = Annotated[int, Path(ge=1, le=resources.MAX_INT)]
 
 
 def _pytype(f: Field) -> Any:
@@ -34,7 +36,7 @@ def _pytype(f: Field) -> Any:
     if f.kind == "ref" and f.ref == "region":
         return Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
     if f.kind in ("int", "ref"):
-        return int
+        return Annotated[int, PydanticField(ge=-resources.MAX_INT, le=resources.MAX_INT)]
     if f.kind == "float":
         return float
     if f.kind == "date":
@@ -125,7 +127,7 @@ def _add_resource_routes(resource: Resource) -> None:
         }
 
     @router.get(base + "/{item_id}", tags=[tag], summary=f"One of {resource.name}")
-    def get_item(item_id: int, db: DB, who: Who) -> dict[str, Any]:
+    def get_item(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
         return resources.to_dict(resource, resources.get(db, who, resource, item_id))
 
     @router.post(base, tags=[tag], status_code=201, summary=f"Create one of {resource.name}")
@@ -134,17 +136,17 @@ def _add_resource_routes(resource: Resource) -> None:
         return resources.to_dict(resource, resources.create(db, who, resource, data))
 
     @router.patch(base + "/{item_id}", tags=[tag], summary=f"Change one of {resource.name}")
-    def update_item(item_id: int, body: Annotated[update_schema, Body()], db: DB, who: Who) -> dict[str, Any]:  # type: ignore[valid-type]
+    def update_item(item_id: ItemId, body: Annotated[update_schema, Body()], db: DB, who: Who) -> dict[str, Any]:  # type: ignore[valid-type]
         data = body.model_dump(exclude_unset=True)
         reason = data.pop("reason", None)
         return resources.to_dict(resource, resources.update(db, who, resource, item_id, data, reason))
 
     @router.post(base + "/{item_id}/retire", tags=[tag], summary=f"Retire one of {resource.name}")
-    def retire_item(item_id: int, body: Reason, db: DB, who: Who) -> dict[str, Any]:
+    def retire_item(item_id: ItemId, body: Reason, db: DB, who: Who) -> dict[str, Any]:
         return resources.to_dict(resource, resources.retire(db, who, resource, item_id, body.reason))
 
     @router.get(base + "/{item_id}/audit", tags=[tag], summary="Audit trail of one record")
-    def item_audit(item_id: int, db: DB, who: Who) -> list[dict[str, Any]]:
+    def item_audit(item_id: ItemId, db: DB, who: Who) -> list[dict[str, Any]]:
         obj = resources.get(db, who, resource, item_id)
         return [_entry(e) for e in audit.entries_for(db, resource.entity, obj.id)]
 
@@ -227,7 +229,7 @@ def import_instruments(
 
 
 @router.post("/instruments/{item_id}/status", tags=["instruments"], summary="Life-cycle transition")
-def change_status(item_id: int, body: StatusChange, db: DB, who: Who) -> dict[str, Any]:
+def change_status(item_id: ItemId, body: StatusChange, db: DB, who: Who) -> dict[str, Any]:
     from jiliang.instruments.service import INSTRUMENTS
 
     inst = transition(db, who, item_id, body.status, body.reason)

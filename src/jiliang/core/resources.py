@@ -112,6 +112,7 @@ def register_ref(name: str, model: type, label: Callable[[Any, str], str]) -> No
 # ---------------------------------------------------------------- validation
 
 _EMPTY = ("", None)
+MAX_INT = 2_147_483_647  # the widest integer column on every engine
 
 
 def _convert(f: Field, raw: Any) -> Any:
@@ -136,6 +137,8 @@ def _convert(f: Field, raw: Any) -> Any:
             value = int(raw)
         except (TypeError, ValueError):
             raise FieldRule("应为整数", "must be a whole number") from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise FieldRule("数值超出范围", "is out of range")
         if f.min_value is not None and value < f.min_value:
             raise FieldRule(f"不能小于 {f.min_value:g}", f"must be at least {f.min_value:g}")
         return value
@@ -316,6 +319,8 @@ def get(session: Session, principal: Principal | None, resource: Resource, ident
         key = int(ident)
     except (TypeError, ValueError):
         raise NotFound(resource.entity, ident) from None
+    if not 0 < key <= MAX_INT:
+        raise NotFound(resource.entity, ident)
     stmt = resource.policy.scope(principal, select(model).where(model.id == key))
     obj = session.scalars(stmt).first()
     if obj is None:

@@ -82,6 +82,8 @@ def _prepare_user(session: Session, principal: Principal, values: dict, obj: Any
             errors["org_id"] = ("实验室角色须属于检定或校准机构", "lab roles belong to a laboratory")
     if obj is None and session.scalar(select(User.id).where(User.username == values.get("username"))):
         errors["username"] = ("用户名已存在", "username already taken")
+    if obj is None and not values.get("password"):
+        errors["password"] = ("新用户须设置密码", "a new user needs a password")
     if errors:
         raise ValidationFailed(errors)
     if "password" in values:
@@ -117,8 +119,6 @@ register_ref("user", User, lambda u, lang: u.display_name)
 def create_user(session: Session, principal: Principal, **data: Any) -> User:
     from jiliang.core import resources
 
-    if not data.get("password"):
-        raise ValidationFailed.one("password", "必填", "required")
     return resources.create(session, principal, USERS, data)
 
 
