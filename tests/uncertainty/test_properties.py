@@ -307,10 +307,28 @@ def test_coverage_intervals_match_full_sort(m, p, seed):
     (s_lo, s_hi), (p_lo, p_hi) = coverage_intervals(y.copy(), p)
     s = np.sort(y)
     q = int(math.floor(p * m + 0.5))
+    if q >= m:
+        assert (s_lo, s_hi) == (s[0], s[-1])
+        return
     widths = s[q:] - s[: m - q]
     j = int(np.argmin(widths))
     assert (s_lo, s_hi) == (s[j], s[j + q])
     r = (m - q) / 2
     r = int(r) if float(r).is_integer() else int(math.floor(r + 0.5))
     r = min(max(r, 1), m - q)
+    assert (p_lo, p_hi) == (s[r - 1], s[r - 1 + q])
+
+
+@pytest.mark.parametrize("p", [0.5, 0.9, 0.95, 0.99, 0.999])
+def test_coverage_intervals_tail_selection_large_m(p):
+    """The threshold-selected tails (M >= 2 x 10^5) give exactly the full-sort answer."""
+    y = np.random.default_rng(int(p * 1000)).lognormal(size=300_001)
+    (s_lo, s_hi), (p_lo, p_hi) = coverage_intervals(y, p)
+    s = np.sort(y)
+    m = y.shape[0]
+    q = int(math.floor(p * m + 0.5))
+    j = int(np.argmin(s[q:] - s[: m - q]))
+    assert (s_lo, s_hi) == (s[j], s[j + q])
+    r = (m - q) / 2
+    r = int(r) if float(r).is_integer() else int(math.floor(r + 0.5))
     assert (p_lo, p_hi) == (s[r - 1], s[r - 1 + q])

@@ -174,6 +174,18 @@ class InputQuantity:
         cdf[0], cdf[-1] = 0.0, 1.0
         return grid, np.maximum.accumulate(cdf)
 
+    def scaled(self, f: float) -> InputQuantity:
+        """The same quantity expressed in a unit ``f`` times smaller (e.g. to SI base units).
+
+        Monte Carlo sampling then draws base-unit values directly, with no extra pass.
+        """
+        if f == 1.0:
+            return self
+        p = {k: (v if k in ("beta", "nu") else v * f) for k, v in self.params.items()}
+        obs = None if self.observations is None else self.observations * f
+        return InputQuantity(self.name, self.kind, self.estimate * f, self.std * f, self.dof,
+                             p, None, obs)
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -25,8 +25,10 @@ from . import expr as ex
 from .errors import ModelError
 from .model import Model
 
-#: trials per task (memory bound: inputs x CHUNK x 8 bytes plus temporaries)
+#: trials per task (one reproducible random stream each)
 CHUNK = 1 << 19
+#: trials evaluated at once inside a task: inputs and temporaries stay in the CPU cache
+BLOCK = 1 << 15
 
 
 def tolerance(u: float, ndig: int) -> float:
@@ -44,11 +46,49 @@ def tolerance(u: float, ndig: int) -> float:
     return 0.5 * 10.0**l_exp
 
 
-def coverage_intervals(y: np.ndarray, p: float) -> tuple[tuple[float, float], tuple[float, float]]:
+def _tails(y: np.ndarray, r0: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``r0`` smallest and the ``r0`` largest values of ``y``, each sorted.
+
+    Thresholds taken from a strided subsample select a few percent more than needed in one
+    pass over ``y`` (boolean masks, block by block); only those values are sorted.  If a
+    threshold turns out too tight (very unlikely), fall back to a partial partition.
+    """
+    m = y.shape[0]
+    if m < 200_000 or 4 * r0 > m:
+        part = np.partition(y, (r0 - 1, m - r0))
+        return np.sort(part[:r0]), np.sort(part[m - r0 :])
+    step = max(1, m // 40_000)
+    sub = y[::step]
+    n = sub.shape[0]
+    frac = r0 / m
+    margin = 6 * math.sqrt(frac * (1 - frac) / n) + 2 / n
+    k_lo = min(n - 1, int(math.ceil((frac + margin) * n)))
+    k_hi = max(0, int(math.floor((1 - frac - margin) * n)))
+    ps = np.partition(sub, (k_hi, k_lo) if k_hi < k_lo else (k_lo, k_hi))
+    t_lo, t_hi = ps[k_lo], ps[k_hi]
+    lows, highs = [], []
+    for start in range(0, m, BLOCK * 8):
+        b = y[start : start + BLOCK * 8]
+        lows.append(b[b <= t_lo])
+        highs.append(b[b >= t_hi])
+    low = np.concatenate(lows)
+    high = np.concatenate(highs)
+    if low.shape[0] < r0 or high.shape[0] < r0:
+        part = np.partition(y, (r0 - 1, m - r0))
+        return np.sort(part[:r0]), np.sort(part[m - r0 :])
+    low.sort()
+    high.sort()
+    return low[:r0], high[high.shape[0] - r0 :]
+
+
+def coverage_intervals(
+    y: np.ndarray, p: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """Shortest and probabilistically symmetric coverage intervals (JCGM 101 7.7).
 
     With M values and q = floor(pM + 1/2), the candidates are [y_(r), y_(r+q)] for
-    r = 1, ..., M - q; only the M - q smallest and M - q largest values are sorted.
+    r = 1, ..., M - q; only the M - q smallest and M - q largest values are needed, and
+    only they are sorted.
 
     Returns
     -------
@@ -65,9 +105,7 @@ def coverage_intervals(y: np.ndarray, p: float) -> tuple[tuple[float, float], tu
         s = np.sort(y)
         low, high = s[:r0], s[q:]
     else:
-        part = np.partition(y, (r0 - 1, q))
-        low = np.sort(part[:r0])
-        high = np.sort(part[q:])
+        low, high = _tails(y, r0)
     j = int(np.argmin(high - low))
     rs = (m - q) / 2
     rs_i = int(rs) if float(rs).is_integer() else int(math.floor(rs + 0.5))
@@ -127,22 +165,20 @@ class Sampler:
             self.groups.append((g, data.mean(axis=1), _psd_cholesky(scale), nobs - 1))
         self.independent = [i for i in range(n) if i not in grouped and i not in linked]
         self.outputs = model.outputs
+        # sample directly in base units
+        self.base = [q.scaled(f) for q, f in zip(model.inputs, self.factor, strict=True)]
 
     def draw(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
         env: dict[str, np.ndarray] = {}
-        inputs = self.model.inputs
+        base = self.base
         for i in self.independent:
-            v = inputs[i].sample(rng, size)
-            if self.factor[i] != 1.0:
-                v *= self.factor[i]
-            env[self.names[i]] = v
+            env[self.names[i]] = base[i].sample(rng, size)
         if self.copula:
             k = len(self.copula)
             z = self.copula_chol @ rng.standard_normal((k, size))
             u = special.ndtr(z)
             for row, i in enumerate(self.copula):
-                v = inputs[i].ppf(u[row], z[row])
-                env[self.names[i]] = v * self.factor[i]
+                env[self.names[i]] = base[i].ppf(u[row], z[row])
         for g, mean, chol, nu in self.groups:
             z = chol @ rng.standard_normal((len(g), size))
             w = np.sqrt(nu / rng.chisquare(nu, size))
@@ -150,16 +186,26 @@ class Sampler:
                 env[self.names[i]] = (mean[row] + z[row] * w) * self.factor[i]
         return env
 
-    def run(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Values of all outputs for ``size`` trials, shape (n_outputs, size), base units."""
-        env = self.draw(rng, size)
-        out = np.empty((len(self.outputs), size))
-        cache: dict[int, Any] = {}
+    def run(self, rng: np.random.Generator, out: np.ndarray) -> bool:
+        """Fill ``out`` (n_outputs, size) with output values in base units, block by block.
+
+        Returns False if any value is not finite.
+        """
+        size = out.shape[1]
+        trees = [self.model.trees[o] for o in self.outputs]
+        finite = True
         with np.errstate(all="ignore"):
-            for k, o in enumerate(self.outputs):
-                v = ex.evaluate(self.model.trees[o], env, cache)
-                out[k] = v
-        return out
+            for start in range(0, size, BLOCK):
+                n = min(BLOCK, size - start)
+                env = self.draw(rng, n)
+                cache: dict[int, Any] = {}
+                for k, tree in enumerate(trees):
+                    v = ex.evaluate(tree, env, cache)
+                    dst = out[k, start:start + n]
+                    dst[...] = v
+                    if finite and not np.isfinite(dst).all():
+                        finite = False
+        return finite
 
 
 def _psd_cholesky(a: np.ndarray) -> np.ndarray:
@@ -201,15 +247,16 @@ class _Runner:
         out = np.empty((len(self.sampler.outputs), total))
         bounds = np.concatenate([[0], np.cumsum(sizes)])
 
-        def task(t: int) -> None:
+        def task(t: int) -> bool:
             rng = np.random.Generator(np.random.PCG64(children[t]))
-            out[:, bounds[t] : bounds[t + 1]] = self.sampler.run(rng, sizes[t])
+            return self.sampler.run(rng, out[:, bounds[t] : bounds[t + 1]])
 
         if self.pool is None:
-            for t in range(ntask):
-                task(t)
+            ok = [task(t) for t in range(ntask)]
         else:
-            list(self.pool.map(task, range(ntask)))
+            ok = list(self.pool.map(task, range(ntask)))
+        if not all(ok):
+            _check_finite(out, self.sampler.outputs)
         return out
 
     def close(self) -> None:
@@ -241,9 +288,14 @@ def _summarise(model: Model, y: np.ndarray, trials: int) -> dict[str, Any]:
             hi = min(s_hi + 0.6 * w, float(np.max(yk)))
             if hi <= lo:
                 hi = lo + w
-            idx = np.floor((yk - lo) * (bins / (hi - lo))).astype(np.int64)
-            np.clip(idx, -1, bins, out=idx)
-            counts = np.bincount(idx + 1, minlength=bins + 2)
+            counts = np.zeros(bins + 2, dtype=np.int64)
+            scale = bins / (hi - lo)
+            for start in range(0, yk.shape[0], BLOCK * 8):
+                b = (yk[start : start + BLOCK * 8] - lo) * scale
+                np.clip(b, -1.0, bins + 0.5, out=b)
+                idx = b.astype(np.int64)
+                idx[b < 0] = -1
+                counts += np.bincount(idx + 1, minlength=bins + 2)
             r["histogram"] = {
                 "edges": (np.linspace(lo, hi, bins + 1) / f).tolist(),
                 "counts": counts[1:-1].tolist(),
@@ -280,7 +332,6 @@ def mcm(model: Model) -> dict[str, Any]:
             y, info = _adaptive(model, runner)
         else:
             y = runner.chunk(int(opts["trials"]))
-            _check_finite(y, model.outputs)
             info = {}
     finally:
         runner.close()
@@ -317,7 +368,6 @@ def _adaptive(model: Model, runner: _Runner) -> tuple[np.ndarray, dict[str, Any]
             if per_chunk <= 0:
                 break
         y = runner.chunk(per_chunk * M)
-        _check_finite(y, model.outputs)
         pieces.append(y)
         yb = y.reshape(nout, per_chunk, M)
         st = np.empty((per_chunk, nout, 6))
