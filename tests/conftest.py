@@ -137,7 +137,7 @@ def reference_dir() -> Path:
 
 def pytest_collection_modifyitems(config, items):
     # the fuzzer writes random valid data: run it after every test that reads the demo data
-    items.sort(key=lambda item: "fuzz" in item.keywords)
+    items.sort(key=lambda item: ("coverage_check" in item.keywords, "fuzz" in item.keywords))
     if os.environ.get("JILIANG_SKIP_E2E"):
         skip = pytest.mark.skip(reason="JILIANG_SKIP_E2E set")
         for item in items:

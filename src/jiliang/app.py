@@ -14,6 +14,7 @@ from jiliang import __version__
 from jiliang.api.deps import request_lang
 from jiliang.core.config import get_settings
 from jiliang.core.errors import DomainError, Unauthorized
+from jiliang.features import ROUTER_MODULES, load
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -70,6 +71,8 @@ def create_app() -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(kernel_router)
+    for module in load(ROUTER_MODULES):
+        app.include_router(module.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -119,9 +119,9 @@ def demo_load(size: Annotated[str, typer.Option(help="small (50,000 instruments)
 def user_add(
     username: str,
     role: Annotated[str, typer.Option(help="admin, regulator, lab_manager, metrologist, reviewer, approver, enterprise")],
-    scope: Annotated[Optional[str], typer.Option(help="region code (regulator) or organisation id / USCC (lab and enterprise roles)")] = None,
-    name: Annotated[Optional[str], typer.Option(help="display name")] = None,
-    password: Annotated[Optional[str], typer.Option(help="password; asked for when omitted")] = None,
+    scope: Annotated[str | None, typer.Option(help="region code (regulator) or organisation id / USCC (lab and enterprise roles)")] = None,
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    password: Annotated[str | None, typer.Option(help="password; asked for when omitted")] = None,
 ) -> None:
     """Create a user account."""
     from sqlalchemy import select
@@ -175,7 +175,7 @@ def import_instruments(
     file: Path,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, import nothing.")] = False,
     valid_only: Annotated[bool, typer.Option("--valid-only", help="Import the valid rows even if others have errors.")] = False,
-    as_user: Annotated[Optional[str], typer.Option("--as", help="act as this user (default: system administrator)")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="act as this user (default: system administrator)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import instruments from an .xlsx or .csv file, with a report per row."""
@@ -206,7 +206,7 @@ def import_instruments(
 def export_instruments(
     region: Annotated[str, typer.Option(help="region code: province, city or county")] = "610000",
     format: Annotated[str, typer.Option(help="xlsx or csv")] = "xlsx",
-    out: Annotated[Optional[Path], typer.Option(help="output file (default instruments-REGION.FORMAT)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output file (default instruments-REGION.FORMAT)")] = None,
     lang: str = "zh",
 ) -> None:
     """Export the instruments of a region."""

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 

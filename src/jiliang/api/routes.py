@@ -17,7 +17,8 @@ from jiliang.core.db import get_session
 from jiliang.core.errors import Unauthorized
 from jiliang.core.resources import REGISTRY, Field, Resource
 from jiliang.core.security import Principal
-from jiliang.instruments import dashboard, io as instrument_io
+from jiliang.instruments import dashboard
+from jiliang.instruments import io as instrument_io
 from jiliang.instruments.service import public_facts, transition
 from jiliang.people.service import authenticate, issue_token, principal_for
 from jiliang.regions import service as regions

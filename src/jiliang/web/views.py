@@ -33,29 +33,41 @@ TEMPLATES.env.filters["num"] = lambda n: f"{n:,}"
 
 router = APIRouter(include_in_schema=False)
 
+
+def add_templates(directory: str | Path) -> None:
+    """A feature module makes its own ``templates/`` folder visible (they extend base.html)."""
+    paths = TEMPLATES.env.loader.searchpath
+    if str(directory) not in paths:
+        paths.append(str(directory))
+
 DB = Annotated[Session, Depends(get_session)]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
-NAV = [
-    ("instruments", "instruments"),
-    ("organisations", "organisations"),
-    ("standards", "standards"),
-    ("materials", "materials"),
-    ("metrologists", "metrologists"),
-    ("instrument-types", "instrument_types"),
-    ("users", "users"),
+ALL_ROLES = frozenset(ROLES)
+LAB_SIDE = frozenset({"admin", "regulator", "lab_manager", "metrologist", "reviewer", "approver"})
+
+# (path, (zh, en) label, roles that see the entry); features append with ``add_nav``
+NAV: list[tuple[str, tuple[str, str], frozenset[str]]] = [
+    ("/instruments", ("计量器具", "Instruments"), ALL_ROLES),
+    ("/organisations", ("单位", "Organisations"), ALL_ROLES),
+    ("/standards", ("计量标准", "Standards"), LAB_SIDE),
+    ("/materials", ("标准物质", "Reference materials"), LAB_SIDE),
+    ("/metrologists", ("注册计量师", "Metrologists"), LAB_SIDE),
+    ("/instrument-types", ("器具类型", "Instrument types"), ALL_ROLES),
+    ("/users", ("用户", "Users"), frozenset({"admin"})),
 ]
 
 
-def _nav_for(who: Principal | None) -> list[tuple[str, str]]:
+def add_nav(path: str, label: tuple[str, str], roles: frozenset[str] = ALL_ROLES) -> None:
+    """A feature module adds its entry to the main menu (once, at import)."""
+    if all(entry[0] != path for entry in NAV):
+        NAV.append((path, label, roles))
+
+
+def _nav_for(who: Principal | None) -> list[tuple[str, tuple[str, str]]]:
     if who is None:
         return []
-    hidden = set()
-    if not who.is_admin:
-        hidden.add("users")
-    if who.role == "enterprise":
-        hidden |= {"standards", "materials", "metrologists"}
-    return [(path, key) for path, key in NAV if path not in hidden]
+    return [(path, label) for path, label, roles in NAV if who.role in roles]
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> HTMLResponse:

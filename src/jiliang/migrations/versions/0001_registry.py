@@ -1,13 +1,12 @@
 """registry: regions, organisations, people, instruments, standards, materials, audit
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-27 03:39:45.161794
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
