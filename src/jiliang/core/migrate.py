@@ -19,7 +19,8 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Migrate to every head: feature modules branch from the registry revision."""
     command.upgrade(alembic_config(url), revision)
 
 
