@@ -24,6 +24,9 @@ def upgrade(url: str | None = None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def revision(message: str, url: str | None = None) -> None:
-    """Autogenerate a revision against a database at head (developers only)."""
-    command.revision(alembic_config(url), message=message, autogenerate=True)
+def revision(message: str, url: str | None = None, head: str = "head") -> None:
+    """Autogenerate a revision against a database at ``head`` (developers only).
+
+    A feature's first migration passes ``head="0001"`` to branch from the registry revision.
+    """
+    command.revision(alembic_config(url), message=message, autogenerate=True, head=head)
