@@ -183,8 +183,9 @@ class InputQuantity:
             return self
         p = {k: (v if k in ("beta", "nu") else v * f) for k, v in self.params.items()}
         obs = None if self.observations is None else self.observations * f
-        return InputQuantity(self.name, self.kind, self.estimate * f, self.std * f, self.dof,
-                             p, None, obs)
+        return InputQuantity(
+            self.name, self.kind, self.estimate * f, self.std * f, self.dof, p, None, obs
+        )
 
     def describe(self) -> dict[str, Any]:
         return {

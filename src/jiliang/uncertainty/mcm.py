@@ -81,9 +81,7 @@ def _tails(y: np.ndarray, r0: int) -> tuple[np.ndarray, np.ndarray]:
     return low[:r0], high[high.shape[0] - r0 :]
 
 
-def coverage_intervals(
-    y: np.ndarray, p: float
-) -> tuple[tuple[float, float], tuple[float, float]]:
+def coverage_intervals(y: np.ndarray, p: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """Shortest and probabilistically symmetric coverage intervals (JCGM 101 7.7).
 
     With M values and q = floor(pM + 1/2), the candidates are [y_(r), y_(r+q)] for
@@ -201,7 +199,7 @@ class Sampler:
                 cache: dict[int, Any] = {}
                 for k, tree in enumerate(trees):
                     v = ex.evaluate(tree, env, cache)
-                    dst = out[k, start:start + n]
+                    dst = out[k, start : start + n]
                     dst[...] = v
                     if finite and not np.isfinite(dst).all():
                         finite = False

@@ -130,7 +130,10 @@ def format_report(result: dict[str, Any], lang: str = "zh") -> str:
             out.append("")
             out.append(f"  {L['budget']}")
             rows = []
+            u_c = g["std_uncertainty"] or 0.0
             for b in g.get("budget", []):
+                if abs(b["contribution"]) <= 1e-12 * u_c:  # round-off, show as zero
+                    b = {**b, "sensitivity": 0.0, "contribution": 0.0}
                 rows.append(
                     [
                         b["input"],
