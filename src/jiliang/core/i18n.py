@@ -87,6 +87,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "complaint_hint": ("如对计量有疑问，可向当地市场监管部门投诉举报。", "Questions about this instrument? Contact the local market regulator."),
     "api_tokens": ("API 令牌", "API tokens"),
     "home": ("首页", "Home"),
+    "due_list": ("待检与超期器具", "Instruments due or overdue"),
+    "standards_due": ("即将到期的计量标准与标准器（90 天内）", "Standards and devices expiring within 90 days"),
 }
 
 

@@ -39,6 +39,9 @@ class Dashboard:
     by_status: dict[str, int]
     children: list[RegionRow] = field(default_factory=list)
     due_soon: int = 0
+    due_items: list = field(default_factory=list)
+    standards_due: list = field(default_factory=list)
+    devices_due: list = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -92,6 +95,8 @@ def build(session: Session, principal: Principal, region_code: str | None, lang:
     )
     dash = Dashboard(region, [c for c in crumbs if _in_scope(principal, c)], by_status)
     dash.due_soon = session.scalar(due_soon_stmt) or 0
+    if region is None:
+        _own_organisation_lists(session, principal, dash, today, soon)
     if region is not None and region.level != "county":
         kids = session.scalars(
             select(Region).where(Region.parent_code == region.code).order_by(Region.code)
@@ -119,3 +124,33 @@ def build(session: Session, principal: Principal, region_code: str | None, lang:
                 RegionRow(kid.code, kid.name(lang), total, int(active or 0), int(overdue or 0), int(due or 0))
             )
     return dash
+
+
+STANDARD_WARNING_DAYS = 90
+
+
+def _own_organisation_lists(session: Session, principal: Principal, dash: Dashboard, today, soon) -> None:
+    """What an enterprise or a laboratory has to act on: due instruments, expiring standards."""
+    from jiliang.standards.models import MeasurementStandard, StandardDevice
+
+    stmt = INSTRUMENTS.policy.scope(principal, select(Instrument)).where(
+        Instrument.status.in_(ACTIVE), Instrument.due_date <= soon
+    )
+    dash.due_items = list(session.scalars(stmt.order_by(Instrument.due_date).limit(15)))
+    if principal.is_lab and principal.org_id is not None:
+        horizon = today + timedelta(days=STANDARD_WARNING_DAYS)
+        dash.standards_due = list(session.scalars(
+            select(MeasurementStandard)
+            .where(MeasurementStandard.lab_org_id == principal.org_id,
+                   MeasurementStandard.status == "active",
+                   MeasurementStandard.assessment_valid_until <= horizon)
+            .order_by(MeasurementStandard.assessment_valid_until)
+        ))
+        dash.devices_due = list(session.scalars(
+            select(StandardDevice)
+            .join(MeasurementStandard, StandardDevice.standard_id == MeasurementStandard.id)
+            .where(MeasurementStandard.lab_org_id == principal.org_id,
+                   StandardDevice.status == "active",
+                   StandardDevice.certificate_valid_until <= horizon)
+            .order_by(StandardDevice.certificate_valid_until)
+        ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -155,7 +156,9 @@ def home(request: Request, db: DB, who: MaybeWho, region: str | None = None) -> 
     map_svg = None
     if dash.children:
         map_svg = _map(dash, lang)
-    return render(request, "dashboard.html", {"who": who, "dash": dash, "STATUSES": STATUSES, "map_svg": map_svg})
+    return render(request, "dashboard.html", {
+        "who": who, "dash": dash, "STATUSES": STATUSES, "map_svg": map_svg, "today": date.today(),
+    })
 
 
 def _map(dash: dash_service.Dashboard, lang: str) -> str | None:
