@@ -1,0 +1,681 @@
+"""Net-content inspections, campaign statistics and C-mark declarations: scope, rules, audit.
+
+Inspections are created by regulators (their region and below) and administrators; the
+measurements go through the kernel :func:`jiliang.prepackaged.evaluate` and the lot document
+and its full result are stored with the record. A producer sees the final inspections of its
+own products. Nothing is deleted: an inspection is voided and a declaration withdrawn, with a
+reason, and every write leaves an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, String, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from jiliang import prepackaged
+from jiliang.core import audit, resources
+from jiliang.core.errors import Conflict, Forbidden, ValidationFailed
+from jiliang.core.i18n import pick
+from jiliang.core.policies import OwnedPolicy, region_clause, require
+from jiliang.core.resources import Field, FieldRule, Policy, Resource
+from jiliang.core.security import Principal
+from jiliang.netcontent.models import (
+    CATEGORIES,
+    DECLARATION_STATUS,
+    INSPECTION_STATUS,
+    QUANTITY_KINDS,
+    VERDICTS,
+    CapabilityDeclaration,
+    NetContentInspection,
+)
+from jiliang.orgs.models import Organisation
+
+PRODUCER_KINDS = ("enterprise", "individual")
+MAX_MEASUREMENTS = 10_000
+RULE_CHOICES: dict[str, tuple[str, str]] = {
+    key: (rs.title_zh or rs.title, rs.title) for key, rs in prepackaged.RULE_SETS.items()
+}
+DEFAULT_RULES = "JJF1070-2023"
+
+
+# ------------------------------------------------------------------ errors
+
+
+class InvalidLot(ValidationFailed):
+    """The kernel refused the lot (negative value, unit mismatch, too few measurements …).
+
+    The form field is named (``measurements`` for any measurement, else the document field);
+    the body also carries the kernel's ``code`` and its own ``field`` path (e.g. ``net[3]``).
+    """
+
+    code = "invalid_lot"
+
+    def __init__(self, exc: prepackaged.LotError) -> None:
+        name = exc.field.split("[")[0].split(".")[0]
+        form_field = "measurements" if name in ("net", "gross", "tare", "drained") else name
+        super().__init__({form_field: (exc.message_zh, exc.message_en)})
+        self.lot_code = exc.code
+        self.lot_field = exc.field
+
+    def to_dict(self, lang: str) -> dict:
+        return {**super().to_dict(lang), "code": self.lot_code, "field": self.lot_field}
+
+
+class NotADraft(Conflict):
+    code = "not_a_draft"
+
+    def __init__(self) -> None:
+        super().__init__("只有草稿可以修改或定稿", "Only a draft can be changed or finalised")
+
+
+# ------------------------------------------------------------------ policies
+
+
+class InspectionPolicy(Policy):
+    """Regulators: inspections of producers in their region and below; admin: all;
+    an organisation: the final inspections of its own products; the public: nothing."""
+
+    def scope(self, principal: Principal | None, stmt: Select) -> Select:
+        p = require(principal)
+        m = NetContentInspection
+        if p.is_admin:
+            return stmt
+        if p.is_regulator:
+            return stmt.where(region_clause(p, m.region_code, m.city_code))
+        if p.is_org_member and p.org_id is not None:
+            return stmt.where(m.producer_org_id == p.org_id, m.status == "final")
+        raise Forbidden()
+
+    def can_write(self, principal: Principal | None, values: dict[str, Any], session: Session):
+        p = require(principal)
+        if p.is_admin:
+            return
+        if p.is_regulator:
+            if p.covers_region(values.get("region_code"), values.get("city_code")):
+                return
+            raise Forbidden("该生产者不在您的辖区内", "This producer is outside your region")
+        raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
+
+
+def _check_unit(value: str) -> str:
+    if prepackaged.rules.unit_quantity(value) is None:
+        raise FieldRule("不支持的计量单位", "is not a known unit (g, kg, mL, L, m, m2, count …)")
+    return value
+
+
+def _date_filter(op: str):
+    def apply(stmt: Select, raw: str) -> Select:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationFailed.one(
+                "from" if op == ">=" else "to", "日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"
+            ) from None
+        col = NetContentInspection.sampled_at
+        return stmt.where(col >= day if op == ">=" else col <= day)
+
+    return apply
+
+
+INSPECTIONS = Resource(
+    name="netcontent",
+    entity="netcontent_inspection",
+    model=NetContentInspection,
+    label=("定量包装商品净含量检验", "Net-content inspections"),
+    policy=InspectionPolicy(),
+    default_sort="-sampled_at",
+    title=lambda o, lang: o.product_name,
+    extra_filters={"from": _date_filter(">="), "to": _date_filter("<=")},
+    fields=[
+        Field("producer_org_id", ("生产者", "Producer"), "ref", ref="org", required=True),
+        Field("product_name", ("商品名称", "Product"), required=True, search=True, sort=True, max_len=200),
+        Field("category", ("商品类别", "Category"), "choice", required=True, choices=CATEGORIES, filter=True),
+        Field("brand", ("商标/品牌", "Brand"), search=True, max_len=100),
+        Field("batch_no", ("批号", "Batch no."), search=True, max_len=60),
+        Field("quantity", ("量的类别", "Quantity kind"), "choice", required=True, choices=QUANTITY_KINDS),
+        Field("nominal", ("标注净含量", "Nominal quantity"), "float", required=True, min_value=0),
+        Field("unit", ("单位", "Unit"), required=True, max_len=10, check=_check_unit),
+        Field("rules", ("检验规则", "Rule set"), "choice", required=True, choices=RULE_CHOICES, filter=True),
+        Field("lot_size", ("批量", "Lot size"), "int", required=True, min_value=1),
+        Field("campaign", ("专项检查", "Campaign"), filter=True, search=True, max_len=100),
+        Field("sampled_at", ("抽样日期", "Sampled on"), "date", sort=True),
+        Field("producer_name", ("生产者名称", "Producer name"), search=True, sort=True, editable=False),
+        Field("producer_uscc", ("统一社会信用代码", "USCC"), search=True, editable=False),
+        Field("verdict", ("结论", "Verdict"), "choice", choices=VERDICTS, filter=True, editable=False),
+        Field("city_code", ("城市", "City"), filter=True, editable=False),
+        Field("region_code", ("区县", "County"), filter=True, editable=False),
+        Field("status", ("状态", "Status"), "choice", choices=INSPECTION_STATUS, filter=True, editable=False),
+    ],
+)
+INSPECTIONS.extra_filters["producer"] = lambda stmt, raw: stmt.where(
+    NetContentInspection.producer_org_id == _int_or_zero(raw)
+)
+
+
+def _int_or_zero(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed.one("producer", "应为整数", "must be a whole number") from None
+    return value if 0 < value <= resources.MAX_INT else 0
+
+
+# ------------------------------------------------------------------ inspections
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy of a kernel result: non-finite floats become ``None`` (PostgreSQL JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def measurements_from(net: Any = None, text: Any = None) -> list[float]:
+    """The net contents from a list of numbers (API) or pasted text (form)."""
+    if net is None and (text is None or (isinstance(text, str) and not text.strip())):
+        raise ValidationFailed.one("measurements", "请填写测量值", "enter the measurements")
+    try:
+        if net is None:
+            values = prepackaged.parse_measurements(str(text))
+        else:
+            if not isinstance(net, list | tuple):
+                raise ValidationFailed.one("measurements", "应为数值列表", "must be a list of numbers")
+            values = []
+            for i, v in enumerate(net):
+                if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                    raise ValidationFailed.one(
+                        "measurements", f"第 {i + 1} 个值不是有限数值", f"value {i + 1} is not a finite number"
+                    )
+                values.append(float(v))
+    except prepackaged.LotError as exc:
+        raise InvalidLot(exc) from None
+    if not values:
+        raise ValidationFailed.one("measurements", "请填写测量值", "enter the measurements")
+    if len(values) > MAX_MEASUREMENTS:
+        raise ValidationFailed.one(
+            "measurements", f"测量值不能超过 {MAX_MEASUREMENTS} 个", f"at most {MAX_MEASUREMENTS} values"
+        )
+    return values
+
+
+def lot_document(values: dict[str, Any], net: list[float], producer_name: str = "") -> dict[str, Any]:
+    doc = {
+        "rules": values["rules"],
+        "quantity": values["quantity"],
+        "nominal": values["nominal"],
+        "unit": values["unit"],
+        "lot_size": values["lot_size"],
+        "net": net,
+        "product": values.get("product_name") or "",
+        "producer": producer_name,
+    }
+    if values.get("batch_no"):
+        doc["lot_id"] = values["batch_no"]
+    return doc
+
+
+def evaluate_lot(doc: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _finite(prepackaged.evaluate(doc))
+    except prepackaged.LotError as exc:
+        raise InvalidLot(exc) from None
+
+
+def _producer(session: Session, org_id: int) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None or org.kind not in PRODUCER_KINDS:
+        raise ValidationFailed.one(
+            "producer_org_id", "生产者：应为已登记的企业或个体工商户", "Producer: must be a registered enterprise"
+        )
+    return org
+
+
+def _inspecting_org(session: Session, p: Principal) -> int | None:
+    if p.org_id is not None:
+        return p.org_id
+    if p.scope_region is None:
+        return None
+    return session.scalar(
+        select(Organisation.id)
+        .where(Organisation.kind == "regulator", Organisation.region_code == p.scope_region)
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+
+
+def _apply(session: Session, p: Principal, values: dict[str, Any], net: list[float]) -> dict[str, Any]:
+    """Producer facts, scope check and the kernel's verdict for a set of clean values."""
+    producer = _producer(session, values["producer_org_id"])
+    place = {"region_code": producer.region_code, "city_code": producer.city_code}
+    INSPECTIONS.policy.can_write(p, place, session)
+    doc = lot_document(values, net, producer.name)
+    result = evaluate_lot(doc)
+    return {
+        **values,
+        **place,
+        "producer_name": producer.name,
+        "producer_uscc": producer.uscc,
+        "document": doc,
+        "result": result,
+        "verdict": result["verdict"],
+        "sample_size": int(result["sample_size"]),
+    }
+
+
+def _status(raw: Any, default: str = "final") -> str:
+    status = raw or default
+    if status not in ("draft", "final"):
+        raise ValidationFailed.one("status", "状态应为 draft 或 final", "must be draft or final")
+    return status
+
+
+def create_inspection(session: Session, principal: Principal | None, data: dict[str, Any]):
+    """Record an inspection: check the producer is in scope, run the kernel, audit."""
+    p = require(principal)
+    data = dict(data)
+    status = _status(data.pop("status", None))
+    net = data.pop("net", None)
+    text = data.pop("measurements", None)
+    if not (p.is_admin or p.is_regulator):
+        raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
+    values = resources.clean(INSPECTIONS, data)
+    values.setdefault("sampled_at", date.today())
+    if values.get("sampled_at") is None:
+        values["sampled_at"] = date.today()
+    measured = measurements_from(net, text)
+    full = _apply(session, p, values, measured)
+    obj = NetContentInspection(
+        **full,
+        status=status,
+        inspector_id=p.user_id or None,
+        inspector_name=p.display_name or p.username,
+        inspecting_org_id=_inspecting_org(session, p),
+    )
+    session.add(obj)
+    session.flush()
+    audit.record(session, p, "create", INSPECTIONS.entity, obj.id, after=audit.snapshot(obj))
+    return obj
+
+
+def update_inspection(session: Session, principal: Principal | None, ident: Any, data: dict[str, Any]):
+    """Change a draft (and evaluate it again); a final or void inspection is never changed."""
+    p = require(principal)
+    obj = resources.get(session, p, INSPECTIONS, ident)
+    INSPECTIONS.policy.can_write(p, audit.snapshot(obj), session)
+    if obj.status != "draft":
+        raise NotADraft()
+    data = dict(data)
+    status = _status(data.pop("status", None), "draft")
+    net = data.pop("net", None)
+    text = data.pop("measurements", None)
+    changes = resources.clean(INSPECTIONS, data, partial=True)
+    current = {f.name: getattr(obj, f.name) for f in INSPECTIONS.form_fields}
+    values = {**current, **changes}
+    if values.get("sampled_at") is None:
+        values["sampled_at"] = obj.sampled_at
+    measured = obj.document.get("net", []) if net is None and text is None else measurements_from(net, text)
+    full = _apply(session, p, values, measured)
+    before = audit.snapshot(obj)
+    for key, value in full.items():
+        setattr(obj, key, value)
+    obj.status = status
+    session.flush()
+    audit.record(session, p, "update", INSPECTIONS.entity, obj.id, before, audit.snapshot(obj))
+    return obj
+
+
+def finalize_inspection(session: Session, principal: Principal | None, ident: Any):
+    p = require(principal)
+    obj = resources.get(session, p, INSPECTIONS, ident)
+    before = audit.snapshot(obj)
+    INSPECTIONS.policy.can_write(p, before, session)
+    if obj.status != "draft":
+        raise NotADraft()
+    obj.status = "final"
+    session.flush()
+    audit.record(session, p, "finalize", INSPECTIONS.entity, obj.id, before, audit.snapshot(obj))
+    return obj
+
+
+def void_inspection(session: Session, principal: Principal | None, ident: Any, reason: str | None):
+    """Nothing is deleted: a mistaken inspection is voided with a reason and stays readable."""
+    p = require(principal)
+    if not reason or not str(reason).strip():
+        raise ValidationFailed.one("reason", "作废须填写原因", "a reason is required")
+    obj = resources.get(session, p, INSPECTIONS, ident)
+    before = audit.snapshot(obj)
+    INSPECTIONS.policy.can_write(p, before, session)
+    if obj.status == "void":
+        return obj
+    obj.status = "void"
+    session.flush()
+    audit.record(session, p, "void", INSPECTIONS.entity, obj.id, before, audit.snapshot(obj), str(reason).strip())
+    return obj
+
+
+def get_inspection(session: Session, principal: Principal | None, ident: Any) -> NetContentInspection:
+    return resources.get(session, principal, INSPECTIONS, ident)
+
+
+def list_inspections(
+    session: Session,
+    principal: Principal | None,
+    q: str | None = None,
+    filters: dict[str, str] | None = None,
+    sort: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> resources.Page:
+    return resources.list_page(session, principal, INSPECTIONS, q, filters, sort, page, per_page)
+
+
+FILTERS = ("category", "verdict", "city_code", "region_code", "status", "rules", "campaign", "from", "to", "producer")
+
+
+def inspection_dict(obj: NetContentInspection, full: bool = True) -> dict[str, Any]:
+    out = {
+        "id": obj.id,
+        "producer_org_id": obj.producer_org_id,
+        "producer_name": obj.producer_name,
+        "producer_uscc": obj.producer_uscc,
+        "region_code": obj.region_code,
+        "city_code": obj.city_code,
+        "product_name": obj.product_name,
+        "category": obj.category,
+        "brand": obj.brand,
+        "batch_no": obj.batch_no,
+        "quantity": obj.quantity,
+        "nominal": obj.nominal,
+        "unit": obj.unit,
+        "rules": obj.rules,
+        "lot_size": obj.lot_size,
+        "sample_size": obj.sample_size,
+        "campaign": obj.campaign,
+        "sampled_at": obj.sampled_at.isoformat() if obj.sampled_at else None,
+        "verdict": obj.verdict,
+        "status": obj.status,
+        "inspector_name": obj.inspector_name,
+        "inspecting_org_id": obj.inspecting_org_id,
+        "created_at": obj.created_at.isoformat() if obj.created_at else None,
+    }
+    if full:
+        out["document"] = obj.document
+        out["result"] = obj.result
+    return out
+
+
+def report(session: Session, principal: Principal | None, ident: Any, lang: str) -> tuple[bytes, str]:
+    """The PDF report of one inspection (the kernel's layout) and a file name."""
+    obj = get_inspection(session, principal, ident)
+    pdf = prepackaged.report_pdf(obj.document, obj.result, lang=lang)
+    return pdf, f"netcontent-{obj.id}.pdf"
+
+
+def producers(session: Session, principal: Principal | None, q: str | None, limit: int = 20) -> list[Organisation]:
+    """Producers an inspector may pick: enterprises in the caller's region, by name or USCC."""
+    p = require(principal)
+    if not (p.is_admin or p.is_regulator):
+        raise Forbidden()
+    stmt = select(Organisation).where(Organisation.kind.in_(PRODUCER_KINDS), Organisation.status == "active")
+    if p.is_regulator:
+        stmt = stmt.where(region_clause(p, Organisation.region_code, Organisation.city_code))
+    if q and q.strip():
+        term = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Organisation.name.ilike(term), Organisation.uscc.ilike(term)))
+    return list(session.scalars(stmt.order_by(Organisation.name, Organisation.id).limit(max(1, min(limit, 100)))))
+
+
+# ------------------------------------------------------------------ statistics
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    total: int = 0
+    passed: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.passed
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "total": self.total, "passed": self.passed,
+                "failed": self.failed, "pass_rate": self.pass_rate}
+
+
+@dataclass
+class Statistics:
+    overall: Row
+    by_category: list[Row] = field(default_factory=list)
+    by_city: list[Row] = field(default_factory=list)
+    filters: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "by_category": [r.to_dict() for r in self.by_category],
+            "by_city": [r.to_dict() for r in self.by_city],
+            "filters": self.filters,
+        }
+
+
+STAT_FILTERS = ("campaign", "category", "rules", "from", "to")
+
+
+def _stat_filters(filters: dict[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (filters or {}).items() if k in STAT_FILTERS and v not in (None, "")}
+
+
+def _stat_base(session: Session, principal: Principal | None, filters: dict[str, str]) -> Select:
+    p = require(principal)
+    if not (p.is_admin or p.is_regulator):
+        raise Forbidden("专项统计仅对监管人员开放", "Campaign statistics are for regulators")
+    stmt = resources.query(session, p, INSPECTIONS, None, filters, None).order_by(None)
+    return stmt.where(NetContentInspection.status == "final")
+
+
+def statistics(
+    session: Session, principal: Principal | None, filters: dict[str, str] | None = None, lang: str = "zh"
+) -> Statistics:
+    """Pass rate by product category and by city of the producer, final inspections only."""
+    from jiliang.regions.service import names
+
+    flt = _stat_filters(filters)
+    base = _stat_base(session, principal, flt).subquery()
+    passed = func.sum(case((base.c.verdict == "pass", 1), else_=0))
+
+    def grouped(col) -> list[tuple[Any, int, int]]:
+        rows = session.execute(select(col, func.count(), passed).group_by(col).order_by(col))
+        return [(key, int(total), int(ok or 0)) for key, total, ok in rows]
+
+    by_category = [
+        Row(key or "", pick(CATEGORIES.get(key), lang) if key in CATEGORIES else (key or "—"), t, ok)
+        for key, t, ok in grouped(base.c.category)
+    ]
+    region_names = names(session, lang)
+    by_city = [Row(key or "", region_names.get(key or "", key or "—"), t, ok) for key, t, ok in grouped(base.c.city_code)]
+    overall = Row("all", "合计" if lang != "en" else "All", sum(r.total for r in by_category),
+                  sum(r.passed for r in by_category))
+    by_category.sort(key=lambda r: (-r.total, r.key))
+    by_city.sort(key=lambda r: (-r.total, r.key))
+    return Statistics(overall, by_category, by_city, flt)
+
+
+def statistics_xlsx(
+    session: Session, principal: Principal | None, filters: dict[str, str] | None = None, lang: str = "zh"
+) -> bytes:
+    """Workbook: pass rate by category, by city, and the final inspections behind them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    stats = statistics(session, principal, filters, lang)
+    en = lang == "en"
+    head = ["Group", "Inspections", "Passed", "Failed", "Pass rate"] if en else ["分组", "检验批次", "合格", "不合格", "合格率"]
+    wb = Workbook()
+    ws = wb.active
+    for title, rows in (("By category" if en else "按商品类别", stats.by_category),
+                        ("By city" if en else "按城市", stats.by_city)):
+        if ws is None or ws.max_row > 1:
+            ws = wb.create_sheet()
+        ws.title = title
+        ws.append(head)
+        for r in [*rows, stats.overall]:
+            ws.append([r.label, r.total, r.passed, r.failed, r.pass_rate])
+            ws.cell(ws.max_row, 5).number_format = "0.0%"
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.column_dimensions["A"].width = 28
+        ws = None
+    detail = wb.create_sheet("Inspections" if en else "检验记录")
+    detail.append(
+        ["No.", "Sampled on", "Producer", "USCC", "City", "Product", "Category", "Nominal", "Unit",
+         "Rules", "Lot size", "n", "Verdict", "Campaign"] if en else
+        ["编号", "抽样日期", "生产者", "统一社会信用代码", "城市", "商品名称", "类别", "标注净含量", "单位",
+         "检验规则", "批量", "样本量", "结论", "专项检查"]
+    )
+    from jiliang.regions.service import names
+
+    region_names = names(session, lang)
+    stmt = _stat_base(session, principal, stats.filters).order_by(NetContentInspection.sampled_at, NetContentInspection.id)
+    for obj in session.scalars(stmt.limit(100_000)):
+        detail.append([
+            obj.id, obj.sampled_at, obj.producer_name, obj.producer_uscc, region_names.get(obj.city_code or "", ""),
+            obj.product_name, pick(CATEGORIES.get(obj.category), lang), obj.nominal, obj.unit, obj.rules,
+            obj.lot_size, obj.sample_size, pick(VERDICTS.get(obj.verdict), lang), obj.campaign or "",
+        ])
+        detail.cell(detail.max_row, 2).number_format = "yyyy-mm-dd"
+    for cell in detail[1]:
+        cell.font = Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ C-mark declarations
+
+
+def _check_categories(value: list[str]) -> list[str]:
+    out = []
+    for item in value:
+        key = item
+        if key not in CATEGORIES:
+            key = next((k for k, (zh, en) in CATEGORIES.items() if item in (zh, en)), "")
+        if not key:
+            raise FieldRule(f"未知类别 {item}", f"unknown category {item}; one of: {', '.join(CATEGORIES)}")
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise FieldRule("至少选择一个类别", "choose at least one category")
+    return out
+
+
+def _prepare_declaration(session: Session, principal: Principal, values: dict, obj: Any) -> dict:
+    if obj is None:
+        if values.get("org_id") is None:
+            if principal.org_id is None:
+                raise ValidationFailed.one("org_id", "必填", "required")
+            values["org_id"] = principal.org_id
+        org = session.get(Organisation, values["org_id"])
+        if org is None or org.kind not in PRODUCER_KINDS:
+            raise ValidationFailed.one("org_id", "声明单位应为企业或个体工商户", "must be an enterprise")
+        values.update(org_name=org.name, org_uscc=org.uscc, region_code=org.region_code, city_code=org.city_code,
+                      status="active")
+        if values.get("declared_on") is None:
+            values["declared_on"] = date.today()
+        if values.get("public") is None:
+            values["public"] = True
+    elif "org_id" in values and values["org_id"] != obj.org_id:
+        raise Forbidden("声明单位不能变更", "The declaring organisation cannot be changed")
+    return values
+
+
+DECLARATIONS = Resource(
+    name="c-mark",
+    entity="capability_declaration",
+    model=CapabilityDeclaration,
+    label=("C 标志自我声明", "C-mark self-declarations"),
+    policy=OwnedPolicy(CapabilityDeclaration, "org_id", frozenset({"enterprise"}), ("region_code", "city_code")),
+    default_sort="-declared_on",
+    title=lambda o, lang: o.org_name,
+    prepare=_prepare_declaration,
+    retire_status="withdrawn",
+    fields=[
+        Field("org_id", ("声明单位", "Organisation"), "ref", ref="org"),
+        Field("categories", ("商品类别", "Product categories"), "list", required=True, check=_check_categories),
+        Field("products", ("商品范围说明", "Products"), "text", search=True, max_len=2000),
+        Field("declared_on", ("声明日期", "Declared on"), "date", sort=True),
+        Field("public", ("公开", "Public"), "bool"),
+        Field("org_name", ("单位名称", "Name"), search=True, sort=True, editable=False),
+        Field("org_uscc", ("统一社会信用代码", "USCC"), search=True, editable=False),
+        Field("status", ("状态", "Status"), "choice", choices=DECLARATION_STATUS, filter=True, editable=False),
+    ],
+)
+
+
+def declare(session: Session, principal: Principal | None, data: dict[str, Any]) -> CapabilityDeclaration:
+    return resources.create(session, require(principal), DECLARATIONS, data)
+
+
+def withdraw(session: Session, principal: Principal | None, ident: Any, reason: str | None):
+    return resources.retire(session, require(principal), DECLARATIONS, ident, reason or "")
+
+
+def list_declarations(
+    session: Session, principal: Principal | None, q: str | None = None, status: str | None = None,
+    page: int = 1, per_page: int = 25,
+) -> resources.Page:
+    filters = {"status": status} if status else None
+    return resources.list_page(session, principal, DECLARATIONS, q, filters, None, page, per_page)
+
+
+def public_declarations(
+    session: Session, q: str | None = None, category: str | None = None, page: int = 1, per_page: int = 25
+) -> resources.Page:
+    """The public register: active, public declarations; no sign-in, no scope."""
+    m = CapabilityDeclaration
+    stmt = select(m).where(m.public.is_(True), m.status == "active")
+    if q and q.strip():
+        term = f"%{q.strip()}%"
+        stmt = stmt.where(or_(m.org_name.ilike(term), m.org_uscc.ilike(term), m.products.ilike(term)))
+    if category:
+        if category not in CATEGORIES:
+            raise ValidationFailed.one("category", "未知类别", "unknown category")
+        # the JSON list as text on both engines: '["food", "beverage"]'
+        stmt = stmt.where(cast(m.categories, String).like(f'%"{category}"%'))
+    page = max(1, int(page))
+    per_page = min(max(1, int(per_page)), resources.MAX_PER_PAGE)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = list(session.scalars(
+        stmt.order_by(m.declared_on.desc(), m.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ))
+    return resources.Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def declaration_dict(obj: CapabilityDeclaration, public: bool = False) -> dict[str, Any]:
+    out = {
+        "id": obj.id,
+        "org_name": obj.org_name,
+        "org_uscc": obj.org_uscc,
+        "region_code": obj.region_code,
+        "categories": list(obj.categories or []),
+        "products": obj.products,
+        "declared_on": obj.declared_on.isoformat() if obj.declared_on else None,
+    }
+    if not public:
+        out.update(org_id=obj.org_id, public=obj.public, status=obj.status, city_code=obj.city_code)
+    return out
