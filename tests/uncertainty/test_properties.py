@@ -332,3 +332,39 @@ def test_coverage_intervals_tail_selection_large_m(p):
     r = (m - q) / 2
     r = int(r) if float(r).is_integer() else int(math.floor(r + 0.5))
     assert (p_lo, p_hi) == (s[r - 1], s[r - 1 + q])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "sin(a)*cos(b) + a",
+                "exp(a/b)*a*a",
+                "log(a**2 + b**2) - a/b",
+                "sqrt(a*a + 1)/b + b**3",
+                "atan2(a, b) + a**b",
+                "tanh(a) - sinh(b/3)*a",
+                "-(a - b)*(a + b)/(a*b)",
+                "2 + 3*4",
+                "a",
+            ]
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(1, 50),
+)
+def test_inplace_plan_matches_recursive_evaluation(texts, n):
+    """The buffer-reusing evaluation plan of the MCM gives the recursive evaluator's values."""
+    trees = [ex.parse_expression(t) for t in texts]
+    # share a sub-tree between outputs, as inlined equations do
+    trees.append(ex.Op("+", trees[0], trees[-1]))
+    plan = ex.Plan(trees)
+    rng = np.random.default_rng(n)
+    env = {"a": rng.uniform(0.5, 2, n), "b": rng.uniform(0.5, 2, n)}
+    bufs = [np.empty(64) for _ in range(plan.nbuf)]
+    got = [np.array(v, copy=True) * np.ones(n) for v in plan.run(env, bufs, n)]
+    for tree, g in zip(trees, got, strict=True):
+        want = np.broadcast_to(ex.evaluate(tree, env), (n,))
+        assert np.allclose(g, want, rtol=1e-13, atol=0)

@@ -83,10 +83,37 @@ class InputQuantity:
     observations: np.ndarray | None = None
 
     # ------------------------------------------------------------ Monte Carlo
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Draw ``n`` values from the PDF assigned by JCGM 101 6.4."""
+    def sample(self, rng: np.random.Generator, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Draw ``n`` values from the PDF assigned by JCGM 101 6.4.
+
+        With ``out`` (length ``n``) the common PDFs are drawn in place, without allocating.
+        """
         p = self.params
         k = self.kind
+        if out is not None:
+            if k == "normal":
+                rng.standard_normal(out=out)
+                out *= self.std
+                out += self.estimate
+                return out
+            if k == "rectangular":
+                rng.random(out=out)
+                out *= p["high"] - p["low"]
+                out += p["low"]
+                return out
+            if k == "arcsine":
+                rng.random(out=out)
+                out *= np.pi
+                np.cos(out, out=out)
+                out *= -(p["high"] - p["low"]) / 2
+                out += (p["low"] + p["high"]) / 2
+                return out
+            if k == "exponential":
+                rng.standard_exponential(out=out)
+                out *= self.estimate
+                return out
+            out[...] = self.sample(rng, n)
+            return out
         if k == "normal":
             if self.std == 0:
                 return np.full(n, self.estimate)

@@ -630,3 +630,122 @@ def count_nodes(node: Node) -> int:
         if isinstance(n, Op):
             stack.extend(n.args)
     return len(seen)
+
+
+# ---------------------------------------------------------------- in-place evaluation plan
+_UFUNC: dict[str, Any] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.true_divide,
+    "**": np.power,
+    "neg": np.negative,
+    "sqrt": np.sqrt,
+    "exp": np.exp,
+    "log": np.log,
+    "log10": np.log10,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "atan2": np.arctan2,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "abs": np.absolute,
+    "sign": np.sign,
+}
+
+
+class Plan:
+    """Trees compiled once into a list of ufunc calls writing into reusable buffers.
+
+    Evaluating block after block of Monte Carlo trials then allocates nothing: every
+    intermediate result goes into one of a few preallocated buffers (``out=``), chosen by a
+    liveness analysis of the expression DAG.  This is what makes the MCM run near the speed
+    of drawing the random numbers.
+    """
+
+    def __init__(self, trees: list[Node]) -> None:
+        order: list[Node] = []
+        seen: set[int] = set()
+        for root in trees:
+            stack: list[tuple[Node, bool]] = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if id(node) in seen:
+                    continue
+                if done or not isinstance(node, Op):
+                    seen.add(id(node))
+                    order.append(node)
+                    continue
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args))
+        pos = {id(n): i for i, n in enumerate(order)}
+        last_use = {id(n): -1 for n in order}
+        for i, n in enumerate(order):
+            if isinstance(n, Op):
+                for a in n.args:
+                    last_use[id(a)] = i
+        for root in trees:
+            last_use[id(root)] = len(order)
+        # operands: ("c", value) | ("v", name) | ("b", buffer index)
+        where: dict[int, tuple[str, Any]] = {}
+        free: list[int] = []
+        nbuf = 0
+        steps: list[tuple[Any, tuple[tuple[str, Any], ...], int]] = []
+        for i, n in enumerate(order):
+            if isinstance(n, Num):
+                where[id(n)] = ("c", n.value)
+                continue
+            if isinstance(n, Var):
+                where[id(n)] = ("v", n.name)
+                continue
+            assert isinstance(n, Op)
+            args = tuple(where[id(a)] for a in n.args)
+            op = n.op
+            fn = _UFUNC[op]
+            if op == "**" and args[1] == ("c", 2.0):
+                fn, args = np.multiply, (args[0], args[0])
+            if all(kind == "c" for kind, _ in args):
+                with np.errstate(all="ignore"):
+                    where[id(n)] = ("c", float(fn(*[v for _, v in args])))
+                continue
+            # free the buffers whose last use is this step (they may be the output)
+            for a in n.args:
+                w = where[id(a)]
+                if w[0] == "b" and last_use[id(a)] == i and w[1] not in free:
+                    free.append(w[1])
+            if free:
+                b = free.pop()
+            else:
+                b = nbuf
+                nbuf += 1
+            steps.append((fn, args, b))
+            where[id(n)] = ("b", b)
+        del pos
+        self.steps = steps
+        self.nbuf = nbuf
+        self.results = [where[id(t)] for t in trees]
+
+    def run(self, env: Mapping[str, np.ndarray], buffers: list[np.ndarray], n: int) -> list[Any]:
+        """Evaluate on the first ``n`` elements; returns one array (or float) per tree.
+
+        The arrays returned are views of ``buffers`` or of ``env``: copy them out before the
+        next call.
+        """
+        views = [b[:n] for b in buffers]
+
+        def get(w: tuple[str, Any]) -> Any:
+            kind, v = w
+            if kind == "b":
+                return views[v]
+            if kind == "v":
+                return env[v]
+            return v
+
+        for fn, args, b in self.steps:
+            fn(*[get(a) for a in args], out=views[b])
+        return [get(w) for w in self.results]

@@ -15,6 +15,7 @@ Design for speed and bounded memory:
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -165,12 +166,17 @@ class Sampler:
         self.outputs = model.outputs
         # sample directly in base units
         self.base = [q.scaled(f) for q, f in zip(model.inputs, self.factor, strict=True)]
+        self.plan = ex.Plan([model.trees[o] for o in model.outputs])
 
-    def draw(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+    def draw(
+        self, rng: np.random.Generator, size: int, bufs: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         env: dict[str, np.ndarray] = {}
         base = self.base
         for i in self.independent:
-            env[self.names[i]] = base[i].sample(rng, size)
+            name = self.names[i]
+            out = None if bufs is None else bufs[name][:size]
+            env[name] = base[i].sample(rng, size, out)
         if self.copula:
             k = len(self.copula)
             z = self.copula_chol @ rng.standard_normal((k, size))
@@ -227,13 +233,30 @@ def _check_finite(y: np.ndarray, outputs: list[str]) -> None:
         )
 
 
+def auto_threads() -> int:
+    """Threads to use: 2 when a second core is idle, else 1.
+
+    Each thread releases the GIL only inside NumPy calls; on an oversubscribed machine a
+    second thread mostly waits for the GIL and slows the run down.  Results do not depend
+    on the number of threads (one random stream per task, not per thread).
+    """
+    n = os.cpu_count() or 1
+    if n < 2:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 2
+    return 2 if load < n - 0.5 else 1
+
+
 class _Runner:
     """Runs tasks on a thread pool with a reproducible stream per task."""
 
-    def __init__(self, sampler: Sampler, seed: int | None, threads: int) -> None:
+    def __init__(self, sampler: Sampler, seed: int | None, threads: int | str) -> None:
         self.sampler = sampler
         self.seq = np.random.SeedSequence(seed)
-        self.threads = threads
+        self.threads = auto_threads() if threads == "auto" else int(threads)
         self.pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
     def chunk(self, total: int) -> np.ndarray:
@@ -324,7 +347,7 @@ def mcm(model: Model) -> dict[str, Any]:
     """
     opts = model.mcm
     sampler = Sampler(model)
-    runner = _Runner(sampler, opts.get("seed"), opts.get("threads", 2))
+    runner = _Runner(sampler, opts.get("seed"), opts.get("threads", "auto"))
     try:
         if opts["trials"] == "adaptive":
             y, info = _adaptive(model, runner)
