@@ -310,6 +310,13 @@ def _compile(doc: Any) -> Model:
     for o in outputs:
         ex.free_names(trees[o], used)
     warnings = [f"input '{n}' is not used by any reported output" for n in names if n not in used]
+    for q in inputs:
+        if q.kind in ("t", "observations") and q.params["nu"] <= 2:
+            warnings.append(
+                f"input '{q.name}': a t distribution with {q.params['nu']:g} degrees of "
+                "freedom has no finite variance (JCGM 101 6.4.9); the MCM standard "
+                "uncertainty will not settle"
+            )
 
     # ---- correlations and simultaneous observations
     corr = np.eye(len(inputs))
