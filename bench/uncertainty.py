@@ -170,7 +170,11 @@ def metas_mcm() -> tuple[tuple[float, float] | None, str]:
     process, so it runs in a child process."""
     try:
         out = subprocess.run(
-            [sys.executable, "-c", METAS_CHILD], capture_output=True, text=True, timeout=600
+            [sys.executable, "-c", METAS_CHILD],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tempfile.gettempdir(),  # Mono writes crash dumps into the working directory
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"METAS UncLib did not run: {exc}"
