@@ -32,6 +32,7 @@ app.add_typer(prepackaged_app, name="prepackaged")
 app.add_typer(intervals_app, name="intervals")
 
 console = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -170,26 +171,21 @@ def _acting_principal(session, as_user: str | None):
     return principal_for(session, user)
 
 
-@import_app.command("instruments")
-def import_instruments(
-    file: Path,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, import nothing.")] = False,
-    valid_only: Annotated[bool, typer.Option("--valid-only", help="Import the valid rows even if others have errors.")] = False,
-    as_user: Annotated[str | None, typer.Option("--as", help="act as this user (default: system administrator)")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Import instruments from an .xlsx or .csv file, with a report per row."""
+def _run_import(register: str, file: Path, dry_run: bool, valid_only: bool, as_user: str | None,
+                as_json: bool) -> None:
+    import jiliang.instruments.io  # noqa: F401  (registers the importers)
     from jiliang.bootstrap import prepare_database
     from jiliang.core.db import session_scope
     from jiliang.core.errors import DomainError
-    from jiliang.instruments.io import import_instruments as run_import
+    from jiliang.core.importer import IMPORTERS
 
     if not file.exists():
         _fail(f"{file}: no such file")
     prepare_database()
     try:
         with session_scope() as session:
-            report = run_import(session, _acting_principal(session, as_user), file.name, file.read_bytes(), dry_run, valid_only)
+            who = _acting_principal(session, as_user)
+            report = IMPORTERS[register](session, who, file.name, file.read_bytes(), dry_run, valid_only)
     except DomainError as exc:
         _fail(exc.message_en)
     if as_json:
@@ -200,6 +196,32 @@ def import_instruments(
         typer.echo(f"{report.rows} rows, {report.valid} valid, {report.imported} imported" + (" (dry run)" if dry_run else ""))
     if report.problems and not report.imported:
         raise typer.Exit(1)
+
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Check every row, import nothing.")]
+ValidOnly = Annotated[bool, typer.Option("--valid-only", help="Import the valid rows even if others have errors.")]
+AsUser = Annotated[str | None, typer.Option("--as", help="act as this user (default: system administrator)")]
+
+
+@import_app.command("instruments")
+def import_instruments(file: Path, dry_run: DryRun = False, valid_only: ValidOnly = False,
+                       as_user: AsUser = None, as_json: JsonOpt = False) -> None:
+    """Import instruments from an .xlsx or .csv file, with a report per row."""
+    _run_import("instruments", file, dry_run, valid_only, as_user, as_json)
+
+
+@import_app.command("instrument-types")
+def import_instrument_types(file: Path, dry_run: DryRun = False, valid_only: ValidOnly = False,
+                            as_user: AsUser = None, as_json: JsonOpt = False) -> None:
+    """Import instrument types (category, name, JJG/JJF regulation, period, mandatory form)."""
+    _run_import("instrument-types", file, dry_run, valid_only, as_user, as_json)
+
+
+@import_app.command("organisations")
+def import_organisations(file: Path, dry_run: DryRun = False, valid_only: ValidOnly = False,
+                         as_user: AsUser = None, as_json: JsonOpt = False) -> None:
+    """Import organisations (name, kind, USCC checked to its check character, region, contacts)."""
+    _run_import("organisations", file, dry_run, valid_only, as_user, as_json)
 
 
 @export_app.command("instruments")
@@ -246,7 +268,6 @@ def _emit(result: dict, as_json: bool, text: str) -> None:
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else text)
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 LangOpt = Annotated[str, typer.Option(help="zh or en, for the readable report")]
 
 

@@ -337,6 +337,49 @@ def test_public_endpoint_and_tokens(client, auth, db):
     assert r.status_code == 401
 
 
+EXPORTABLE = ["instruments", "organisations", "standards", "standard-devices", "materials",
+              "certified-values", "metrologists", "instrument-types", "users"]
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("resource", EXPORTABLE)
+def test_exports_show_exactly_the_scoped_list(client, auth, user, resource):
+    r = call(client, auth, "GET", f"/api/v1/{resource}/export?format=csv", user)
+    if user is None:
+        assert r.status_code == 401
+        return
+    assert r.status_code == 200
+    listed = client.get(f"/api/v1/{resource}?per_page=1", headers=auth(user)).json()["total"]
+    lines = r.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) - 1 == listed
+    r = call(client, auth, "GET", f"/api/v1/{resource}/export?format=xlsx", user)
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_catalogue_and_organisation_imports(client, auth, people, user):
+    types_csv = "类型代码,类别,名称（中文）,名称（英文）,检定规程,检定周期（月）\nT-IMP-1,质量,测试秤,Test scale,JJG 539-2016,12\n"
+    exercised("POST", "/api/v1/instrument-types/import")
+    r = client.post("/api/v1/instrument-types/import", headers=auth(user),
+                    files={"file": ("t.csv", types_csv.encode(), "text/csv")}, data={"dry_run": "true"})
+    who = people[user]
+    if user is None:
+        assert r.status_code == 401
+    else:
+        assert r.status_code == 200
+        assert (r.json()["valid"] == 1) == (who.role == "admin"), r.json()
+    orgs_csv = "单位名称,单位类型,统一社会信用代码,所在地区\n测试商行,enterprise,91350100M000100Y43,610113\n"
+    exercised("POST", "/api/v1/organisations/import")
+    r = client.post("/api/v1/organisations/import", headers=auth(user),
+                    files={"file": ("o.csv", orgs_csv.encode(), "text/csv")}, data={"dry_run": "true"})
+    if user is None:
+        assert r.status_code == 401
+    else:
+        allowed = who.role == "admin" or (who.role == "regulator" and who.scope in ("610000", "610100", "610113"))
+        assert (r.json()["valid"] == 1) == allowed, (user, r.json())
+        assert r.json()["imported"] == 0
+
+
 def test_import_endpoint_roles(client, auth):
     csv_body = "器具类型代码,出厂编号,用途\nWT-PRICE,IMP-ROLE-1,贸易结算\n".encode()
     for user, expected in (("enterprise", 200), ("yanta", 200), (None, 401)):

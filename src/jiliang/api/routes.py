@@ -10,15 +10,23 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, create_model
 from pydantic import Field as PydanticField
 from sqlalchemy.orm import Session
 
+import jiliang.instruments.io  # noqa: F401  (registers the spreadsheet importers and exporters)
 import jiliang.models  # noqa: F401  (fills the resource registry)
 from jiliang.api.deps import principal, request_lang
 from jiliang.core import audit, resources
 from jiliang.core.db import get_session
 from jiliang.core.errors import Unauthorized
+from jiliang.core.importer import (
+    EXPORTERS,
+    IMPORTERS,
+    MAX_FILE_BYTES,
+    export_resource,
+    to_csv,
+    to_xlsx,
+)
 from jiliang.core.resources import REGISTRY, Field, Resource
 from jiliang.core.security import Principal
 from jiliang.instruments import dashboard
-from jiliang.instruments import io as instrument_io
 from jiliang.instruments.service import public_facts, transition
 from jiliang.people.service import authenticate, issue_token, principal_for
 from jiliang.regions import service as regions
@@ -127,6 +135,44 @@ def _add_resource_routes(resource: Resource) -> None:
             "per_page": result.per_page,
         }
 
+    @router.get(base + "/export", tags=[tag], summary=f"Export the filtered list of {resource.name}")
+    def export_items(
+        request: Request,
+        db: DB,
+        who: Who,
+        lang: Lang,
+        format: Literal["csv", "xlsx"] = "csv",
+        q: Annotated[str | None, Query(max_length=100)] = None,
+        sort: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> Response:
+        exporter = EXPORTERS.get(resource.name)
+        filters = _filters(request, resource)
+        if exporter:
+            header, rows = exporter(db, who, filters, q, sort, lang)
+        else:
+            header, rows = export_resource(db, who, resource, filters, q, sort, lang)
+        if format == "xlsx":
+            body = to_xlsx(header, rows, resource.name)
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body, media = to_csv(header, rows), "text/csv; charset=utf-8"
+        return Response(body, media_type=media, headers={
+            "content-disposition": f'attachment; filename="{resource.name}.{format}"'})
+
+    if resource.name in IMPORTERS:
+
+        @router.post(base + "/import", tags=[tag], summary=f"Import {resource.name} from xlsx/csv")
+        def import_items(
+            db: DB,
+            who: Who,
+            file: Annotated[UploadFile, File()],
+            dry_run: Annotated[bool, Form()] = False,
+            valid_only: Annotated[bool, Form()] = False,
+        ) -> dict[str, Any]:
+            content = file.file.read(MAX_FILE_BYTES + 1)
+            report = IMPORTERS[resource.name](db, who, file.filename or "", content, dry_run, valid_only)
+            return report.to_dict()
+
     @router.get(base + "/{item_id}", tags=[tag], summary=f"One of {resource.name}")
     def get_item(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
         return resources.to_dict(resource, resources.get(db, who, resource, item_id))
@@ -193,40 +239,6 @@ def list_regions(
 
 
 # ------------------------------------------------------------------ instruments (extra)
-
-
-@router.get("/instruments/export", tags=["instruments"], summary="Export the filtered list")
-def export_instruments(
-    request: Request,
-    db: DB,
-    who: Who,
-    lang: Lang,
-    format: Literal["csv", "xlsx"] = "csv",
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Response:
-    from jiliang.instruments.service import INSTRUMENTS
-
-    header, rows = instrument_io.export_rows(db, who, _filters(request, INSTRUMENTS), q, lang)
-    if format == "xlsx":
-        body = instrument_io.to_xlsx(header, rows)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, media = instrument_io.to_csv(header, rows), "text/csv; charset=utf-8"
-    return Response(body, media_type=media,
-                    headers={"content-disposition": f'attachment; filename="instruments.{format}"'})
-
-
-@router.post("/instruments/import", tags=["instruments"], summary="Import instruments from xlsx/csv")
-def import_instruments(
-    db: DB,
-    who: Who,
-    file: Annotated[UploadFile, File()],
-    dry_run: Annotated[bool, Form()] = False,
-    valid_only: Annotated[bool, Form()] = False,
-) -> dict[str, Any]:
-    content = file.file.read(20 * 1024 * 1024 + 1)
-    report = instrument_io.import_instruments(db, who, file.filename or "", content, dry_run, valid_only)
-    return report.to_dict()
 
 
 @router.post("/instruments/{item_id}/status", tags=["instruments"], summary="Life-cycle transition")

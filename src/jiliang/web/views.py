@@ -20,6 +20,7 @@ from jiliang.core import audit, resources
 from jiliang.core.db import get_session
 from jiliang.core.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 from jiliang.core.i18n import pick, t
+from jiliang.core.importer import IMPORTERS, MAX_FILE_BYTES, columns_for, template_csv
 from jiliang.core.resources import REGISTRY, Resource
 from jiliang.core.security import ROLES, Principal
 from jiliang.instruments import dashboard as dash_service
@@ -197,39 +198,6 @@ def public_instrument(request: Request, token: str, db: DB) -> Response:
 # ------------------------------------------------------------------ instruments (extra pages)
 
 
-@router.get("/instruments/import")
-def import_form(request: Request, who: MaybeWho) -> Response:
-    who = _need(who)
-    return render(request, "import.html", {"who": who, "report": None})
-
-
-@router.post("/instruments/import")
-def import_upload(
-    request: Request,
-    db: DB,
-    who: MaybeWho,
-    file: Annotated[UploadFile, File()],
-    mode: Annotated[str, Form()] = "all",
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
-    content = file.file.read(20 * 1024 * 1024 + 1)
-    try:
-        report = instrument_io.import_instruments(
-            db, who, file.filename or "", content, dry_run=mode == "dry_run", valid_only=mode == "valid_only"
-        )
-    except DomainError as exc:
-        return render(request, "import.html", {"who": who, "report": None, "error": exc.message(request_lang(request))}, 422)
-    return render(request, "import.html", {"who": who, "report": report})
-
-
-@router.get("/instruments/import/template.csv")
-def import_template(request: Request) -> Response:
-    return Response(instrument_io.template_csv(request_lang(request)), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="instruments-template.csv"'})
-
-
 @router.get("/instruments/{item_id}/label")
 def instrument_label(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
     import segno
@@ -262,6 +230,40 @@ def instrument_status(
 # ------------------------------------------------------------------ generic resource pages
 
 
+def _import_views(resource: Resource):
+    def form(request: Request, who: MaybeWho) -> Response:
+        who = _need(who)
+        return render(request, "import.html", {"who": who, "res": resource, "report": None})
+
+    def upload(
+        request: Request,
+        db: DB,
+        who: MaybeWho,
+        file: Annotated[UploadFile, File()],
+        mode: Annotated[str, Form()] = "all",
+        csrf: Annotated[str, Form()] = "",
+    ) -> Response:
+        who = _need(who)
+        _check_csrf(request, csrf)
+        content = file.file.read(MAX_FILE_BYTES + 1)
+        ctx: dict[str, Any] = {"who": who, "res": resource, "report": None}
+        try:
+            ctx["report"] = IMPORTERS[resource.name](
+                db, who, file.filename or "", content, mode == "dry_run", mode == "valid_only"
+            )
+        except DomainError as exc:
+            ctx["error"] = exc.message(request_lang(request))
+            return render(request, "import.html", ctx, 422)
+        return render(request, "import.html", ctx)
+
+    def template(request: Request) -> Response:
+        columns = instrument_io.COLUMNS if resource is INSTRUMENTS else columns_for(resource)
+        return Response(template_csv(columns, request_lang(request)), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{resource.name}-template.csv"'})
+
+    return form, upload, template
+
+
 def _list_view(resource: Resource):
     def view(request: Request, db: DB, who: MaybeWho) -> Response:
         who = _need(who)
@@ -284,6 +286,7 @@ def _list_view(resource: Resource):
             "filters": filters, "filter_fields": filter_fields, "display": resources.display,
             "qs": lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
             "can_create": _can_create(who, resource),
+            "can_import": resource.name in IMPORTERS and _can_create(who, resource),
         })
 
     return view
@@ -435,6 +438,11 @@ def _retire_view(resource: Resource):
 
 for _res in list(REGISTRY.values()):
     _p = f"/{_res.name}"
+    if _res.name in IMPORTERS:
+        _form, _upload, _template = _import_views(_res)
+        router.add_api_route(_p + "/import", _form, methods=["GET"])
+        router.add_api_route(_p + "/import", _upload, methods=["POST"])
+        router.add_api_route(_p + "/import/template.csv", _template, methods=["GET"])
     router.add_api_route(_p, _list_view(_res), methods=["GET"])
     router.add_api_route(_p + "/new", _form_view(_res, False), methods=["GET"])
     router.add_api_route(_p + "/new", _save_view(_res, False), methods=["POST"])
