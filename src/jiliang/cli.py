@@ -335,5 +335,15 @@ def intervals_recommend(
     _emit(result, as_json, text)
 
 
+def _add_feature_commands() -> None:
+    from jiliang.features import CLI_MODULES, load
+
+    for module in load(CLI_MODULES):
+        for name, sub in module.commands:
+            app.add_typer(sub, name=name)
+
+
+_add_feature_commands()
+
 if __name__ == "__main__":
     app()

@@ -15,6 +15,7 @@ from types import ModuleType
 MODEL_MODULES = (
     "jiliang.netcontent.models",
     "jiliang.calibration.models",
+    "jiliang.trust.models",
 )
 
 ROUTER_MODULES = (
@@ -23,7 +24,11 @@ ROUTER_MODULES = (
     "jiliang.netcontent.views",
     "jiliang.calibration.router",
     "jiliang.calibration.views",
+    "jiliang.trust.router",
 )
+
+# modules with ``commands: list[tuple[str, typer.Typer]]`` added to the ``jiliang`` command
+CLI_MODULES = ("jiliang.trust.cli",)
 
 
 def present(name: str) -> bool:
