@@ -196,15 +196,16 @@ class Sampler:
         Returns False if any value is not finite.
         """
         size = out.shape[1]
-        trees = [self.model.trees[o] for o in self.outputs]
+        block = min(BLOCK, size)
+        # buffers for this task, reused for every block: no allocation in the loop
+        bufs = {self.names[i]: np.empty(block) for i in self.independent}
+        work = [np.empty(block) for _ in range(self.plan.nbuf)]
         finite = True
         with np.errstate(all="ignore"):
-            for start in range(0, size, BLOCK):
-                n = min(BLOCK, size - start)
-                env = self.draw(rng, n)
-                cache: dict[int, Any] = {}
-                for k, tree in enumerate(trees):
-                    v = ex.evaluate(tree, env, cache)
+            for start in range(0, size, block):
+                n = min(block, size - start)
+                env = self.draw(rng, n, bufs)
+                for k, v in enumerate(self.plan.run(env, work, n)):
                     dst = out[k, start : start + n]
                     dst[...] = v
                     if finite and not np.isfinite(dst).all():
