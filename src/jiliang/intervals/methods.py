@@ -355,7 +355,8 @@ def fit_s2(
        the one with the lowest rejection confidence is chosen (ties: fewer parameters, then
        higher likelihood). If every model is rejected the best is still reported, flagged.
        Models with no degrees of freedom left for the test (groups <= parameters) are used
-       only when no model can be tested (then the exponential model is chosen).
+       only when no model can be tested (then the exponential model is chosen). A model with
+       ``R(0+) < target`` (interval 0) is never chosen.
        With ``selection="aicc"`` the non-rejected model with the lowest corrected Akaike
        criterion is chosen instead (not RP-1; in ``bench/intervals.py`` it is slightly more
        accurate on synthetic Weibull data).
@@ -399,7 +400,14 @@ def fit_s2(
     scale = float(np.median(t)) if t_scale is None else float(t_scale)
     tau = t / scale
     fits = [fit_model(name, tau, n_arr, g_arr) for name in names]
-    testable = [f for f in fits if f.ok and not math.isnan(f.rejection_confidence)]
+    cap = max_extrapolation * float(t.max())
+    intervals = {
+        f.model: solve_interval(f.model, f.params, target, tau_max=1000.0) * scale for f in fits
+    }
+    # A model whose reliability is already below the target at t -> 0 (possible for the
+    # warranty and drift forms, R(0) < 1) cannot give an interval: it is not used.
+    usable = [f for f in fits if f.ok and intervals[f.model] > 0.0]
+    testable = [f for f in usable if not math.isnan(f.rejection_confidence)]
     all_rejected = False
     if testable:
         accepted = [f for f in testable if f.rejection_confidence < reject_confidence]
@@ -423,12 +431,11 @@ def fit_s2(
             )
     else:
         best = next((f for f in fits if f.model == "exponential" and f.ok), None) or next(
-            (f for f in fits if f.ok), fits[0]
+            (f for f in usable), next((f for f in fits if f.ok), fits[0])
         )
-    cap = max_extrapolation * float(t.max())
 
     def interval_of(f) -> float:
-        return solve_interval(f.model, f.params, target, tau_max=1000.0) * scale
+        return intervals[f.model]
 
     raw = interval_of(best)
     capped = not raw <= cap
