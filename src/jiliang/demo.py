@@ -190,11 +190,10 @@ def generate(session: Session, size: str = "small", seed: int = 2026,
     for c in cities:
         first_county = next(k for k in counties if k.parent_code == c.code)
         lab_rows.append({"name": f"{c.name_zh}计量检定测试院", "kind": "legal_institute", "region": first_county.code})
-    for i in range(8):
+    for _ in range(8):
         county = rng.choice(counties)
         lab_rows.append({"name": f"陕西{rng.choice(_WORDS)}{rng.choice(_WORDS)}检测技术有限公司", "kind": "calibration_lab",
                          "region": county.code})
-        _ = i
     labs = []
     for row in lab_rows:
         county = by_code[row["region"]]

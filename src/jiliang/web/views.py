@@ -353,10 +353,9 @@ def _form_view(resource: Resource, editing: bool):
 def _render_form(request, db, who, resource, obj, values, errors, status_code=200):
     lang = request_lang(request)
     options = _ref_options(db, who, resource, lang)
-    fields = [f for f in resource.form_fields if not (obj is not None and f.name == "password" and False)]
     return render(request, "form.html", {
         "who": who, "res": resource, "obj": obj, "values": values, "errors": errors,
-        "fields": fields, "options": options,
+        "fields": resource.form_fields, "options": options,
     }, status_code)
 
 

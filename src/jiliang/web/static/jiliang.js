@@ -5,3 +5,27 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Reference fields: type part of a name, pick a match; the field keeps the record's id.
+document.querySelectorAll("input[data-lookup]").forEach((input) => {
+  const list = document.getElementById(input.getAttribute("list"));
+  let timer = null;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (!q || /^\d+$/.test(q)) return;
+    timer = setTimeout(async () => {
+      const url = input.dataset.lookup + "?per_page=20&q=" + encodeURIComponent(q);
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const body = await response.json();
+      list.replaceChildren(...body.items.map((item) => {
+        const option = document.createElement("option");
+        option.value = item.id;
+        option.label = item.name || item.display_name || item.username || String(item.id);
+        option.textContent = option.label;
+        return option;
+      }));
+    }, 250);
+  });
+});
