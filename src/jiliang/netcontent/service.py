@@ -435,6 +435,13 @@ def producers(session: Session, principal: Principal | None, q: str | None, limi
     return list(session.scalars(stmt.order_by(Organisation.name, Organisation.id).limit(max(1, min(limit, 100)))))
 
 
+def campaigns(session: Session, principal: Principal | None, limit: int = 200) -> list[str]:
+    """Campaign names used by the inspections the caller may see (for filters and the form)."""
+    m = NetContentInspection
+    stmt = INSPECTIONS.policy.scope(principal, select(m.campaign).where(m.campaign.is_not(None)))
+    return sorted({c for c in session.scalars(stmt.distinct().limit(limit)) if c})
+
+
 # ------------------------------------------------------------------ statistics
 
 
