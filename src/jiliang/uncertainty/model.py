@@ -493,10 +493,14 @@ def _mcm_options(opts: Any, coverage: float) -> dict[str, Any]:
             code="value",
             field="mcm.histogram_bins",
         )
-    threads = opts.get("threads", 2)
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 16:
+    threads = opts.get("threads", "auto")
+    if threads != "auto" and (
+        isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 16
+    ):
         raise ModelError(
-            "'threads' must be an integer in [1, 16]", code="value", field="mcm.threads"
+            "'threads' must be \"auto\" or an integer in [1, 16]",
+            code="value",
+            field="mcm.threads",
         )
     return {
         "trials": trials,
