@@ -96,9 +96,8 @@ def test_regulator_drills_down_filters_and_opens_audit_trail(page: Page, sign_in
     expect(page).to_have_url(re.compile(r"status=overdue"))
     expect(page.get_by_test_id("pager")).to_contain_text(f"{yanta_overdue:,}")
     screenshot(page, "instruments")
-    # On a desktop the list is a real table: each header sits over its column.
-    bad = misaligned_columns(page.get_by_test_id("list"))
-    assert not bad, f"the instrument list's columns do not line up: {bad}"
+    # On a desktop the list is a real table: each header sits over its column (checked at the end).
+    misaligned = misaligned_columns(page.get_by_test_id("list"))
 
     # …and a search term: the serial-number prefix of one overdue instrument.
     sample = instrument_where(region_code="610113", status="overdue")
@@ -129,6 +128,8 @@ def test_regulator_drills_down_filters_and_opens_audit_trail(page: Page, sign_in
     expect(audit.locator("tbody tr").first.locator("td").nth(2)).to_have_text("create")
     expect(page.get_by_role("heading", name="审计追踪")).to_be_visible()
     screenshot(page, "instrument")
+
+    assert not misaligned, f"the instrument list's columns do not line up: {misaligned}"
 
 
 # ------------------------------------------------------------------ 2. enterprise registers an instrument
