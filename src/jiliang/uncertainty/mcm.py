@@ -258,7 +258,7 @@ class _Runner:
         self.sampler = sampler
         self.seq = np.random.SeedSequence(seed)
         self.threads = auto_threads() if threads == "auto" else int(threads)
-        self.pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
     def chunk(self, total: int) -> np.ndarray:
         """``total`` trials split into tasks; returns (n_outputs, total)."""
