@@ -134,8 +134,12 @@ def test_declaration_errors_are_named(db, who, nc_places):
     with pytest.raises(ValidationFailed) as err:
         service.declare(db, who("enterprise"), {"categories": []})
     assert "categories" in err.value.errors
+    with pytest.raises(Forbidden):
+        service.declare(db, who("yanta"), {"categories": ["food"]})
+    with pytest.raises(Forbidden):
+        service.declare(db, who("labmanager"), {"categories": ["food"]})
     with pytest.raises(ValidationFailed) as err:
-        service.declare(db, who("yanta"), {"categories": ["food"]})  # no organisation of its own
+        service.declare(db, who("admin"), {"categories": ["food"]})  # for which organisation?
     assert "org_id" in err.value.errors
     with pytest.raises(Forbidden):
         service.declare(db, who("enterprise"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id})

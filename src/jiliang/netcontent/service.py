@@ -635,7 +635,11 @@ DECLARATIONS = Resource(
 
 
 def declare(session: Session, principal: Principal | None, data: dict[str, Any]) -> CapabilityDeclaration:
-    return resources.create(session, require(principal), DECLARATIONS, data)
+    """A producer declares its own capability (an administrator may enter one for it)."""
+    p = require(principal)
+    if not (p.is_admin or p.role == "enterprise"):
+        raise Forbidden("只有生产企业可以作出自我声明", "Only a producer declares its capability")
+    return resources.create(session, p, DECLARATIONS, data)
 
 
 def withdraw(session: Session, principal: Principal | None, ident: Any, reason: str | None):
