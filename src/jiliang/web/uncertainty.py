@@ -28,6 +28,22 @@ MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 add_nav("/uncertainty", ("不确定度评定", "Uncertainty"))
 
+
+def _warm_unit_registry() -> None:
+    """Create the kernel's shared pint registry once, before requests arrive in threads.
+
+    ``unit_registry()`` is an ``lru_cache``; two first calls at the same time (the live check
+    and Compute) each built a registry, and quantities from the two then refused to combine.
+    """
+    from jiliang.uncertainty import model
+
+    getter = getattr(model, "unit_registry", None)
+    if callable(getter):
+        getter()
+
+
+_warm_unit_registry()
+
 DEFAULT_EXAMPLE = "jcgm101_9_3_mass"
 MAX_TRIALS = 5_000_000  # the page computes for anyone: keep one request well under a few seconds
 MAX_BODY = 2 * 1024 * 1024
@@ -173,9 +189,11 @@ def fmt_with(value: Any, u: Any) -> str:
         return fmt(value)
     if not (math.isfinite(value) and math.isfinite(u)) or u <= 0:
         return fmt(value, 8)
+    if value == 0:
+        return "0"
     eu = math.floor(math.log10(u))
     decimals = 1 - eu
-    if 0 <= decimals <= 9 and abs(value) < 1e12:
+    if 0 <= decimals <= 6 and abs(value) < 1e12:
         return f"{value:.{decimals}f}"
     if decimals < 0 and abs(value) < 1e12 and abs(value) >= 10 ** (-decimals):
         return f"{round(value, decimals):.0f}"
@@ -591,6 +609,7 @@ def view_model(result: dict[str, Any], lang: str) -> list[dict[str, Any]]:
                     "coverage": mcm.get("coverage"),
                 },
                 "budget": budget,
+                "budget_units": any(b["unit"] for b in budget),
                 "shares_svg": shares_svg(gum.get("budget") or [], s["shares"]) if budget else None,
                 "histogram_svg": histogram_svg(o, s, o.get("unit")),
                 "validation": o.get("validation"),

@@ -281,15 +281,40 @@ def _list_view(resource: Resource):
         refs = resources.ref_labels(db, resource, page.items, lang)
         keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
         filter_fields = [f for f in resource.fields if f.filter and f.kind in ("choice", "bool")]
+        ref_filters = _ref_filter_options(db, who, resource, lang)
         return render(request, "list.html", {
             "who": who, "res": resource, "page": page, "refs": refs, "q": q or "", "sort": sort or "",
             "filters": filters, "filter_fields": filter_fields, "display": resources.display,
+            "ref_filters": ref_filters,
             "qs": lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
             "can_create": _can_create(who, resource),
             "can_import": resource.name in IMPORTERS and _can_create(who, resource),
         })
 
     return view
+
+
+def _ref_filter_options(db: Session, who: Principal, resource: Resource, lang: str):
+    """Select boxes for filtering by instrument type and by county (within the user's scope)."""
+    from sqlalchemy import select
+
+    from jiliang.regions.models import Region
+
+    out: list[tuple[Any, list[tuple[str, str]]]] = []
+    for f in resource.fields:
+        if not (f.filter and f.kind == "ref"):
+            continue
+        if f.ref == "type":
+            from jiliang.instruments.service import INSTRUMENT_TYPES
+
+            items = resources.list_page(db, who, INSTRUMENT_TYPES, None, None, "code", 1, 200).items
+            out.append((f, [(str(i.id), i.name_en if lang == "en" else i.name_zh) for i in items]))
+        elif f.ref == "region" and (who.is_admin or (who.is_regulator and who.scope_level != "county")):
+            stmt = select(Region).where(Region.level == "county").order_by(Region.code)
+            if who.is_regulator and who.scope_level == "city":
+                stmt = stmt.where(Region.city_code == who.scope_region)
+            out.append((f, [(r.code, r.name(lang)) for r in db.scalars(stmt)]))
+    return out
 
 
 def _can_create(who: Principal, resource: Resource) -> bool:
