@@ -279,6 +279,26 @@ def _status(raw: Any, default: str = "final") -> str:
     return status
 
 
+def _clean_lot(data: dict[str, Any], net: Any, text: Any) -> tuple[dict[str, Any], list[float]]:
+    """Check the record's fields and the measurements together, so a form shows every error."""
+    errors: dict[str, tuple[str, str]] = {}
+    values: dict[str, Any] = {}
+    measured: list[float] = []
+    try:
+        values = resources.clean(INSPECTIONS, data)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        measured = measurements_from(net, text)
+    except ValidationFailed as exc:
+        if not errors:
+            raise
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return values, measured
+
+
 def create_inspection(session: Session, principal: Principal | None, data: dict[str, Any]):
     """Record an inspection: check the producer is in scope, run the kernel, audit."""
     p = require(principal)
@@ -288,11 +308,9 @@ def create_inspection(session: Session, principal: Principal | None, data: dict[
     text = data.pop("measurements", None)
     if not (p.is_admin or p.is_regulator):
         raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
-    values = resources.clean(INSPECTIONS, data)
-    values.setdefault("sampled_at", date.today())
+    values, measured = _clean_lot(data, net, text)
     if values.get("sampled_at") is None:
         values["sampled_at"] = date.today()
-    measured = measurements_from(net, text)
     full = _apply(session, p, values, measured)
     obj = NetContentInspection(
         **full,
