@@ -21,6 +21,15 @@ from markupsafe import Markup
 from jiliang import uncertainty
 from jiliang.api.deps import optional_principal, request_lang
 from jiliang.core.security import Principal
+from jiliang.uncertainty_report import (
+    fmt,
+    fmt_dof,
+    fmt_interval,
+    fmt_share,
+    fmt_with,
+    nice_ticks,
+    tick_label,
+)
 from jiliang.web.views import TEMPLATES, add_nav, render
 
 router = APIRouter(include_in_schema=False)
@@ -166,83 +175,7 @@ def dist_name(kind: str | None, lang: str) -> str:
 # ------------------------------------------------------------------ numbers
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits; ``None`` (infinite dof) is ∞."""
-    if x is None:
-        return "∞"
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        return str(x)
-    if not math.isfinite(x):
-        return "—"
-    if x == 0:
-        return "0"
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        return f"{mant}e{int(exp)}"
-    return text
-
-
-def fmt_with(value: Any, u: Any) -> str:
-    """``value`` rounded to the last digit that two significant digits of ``u`` show."""
-    if not isinstance(value, int | float) or not isinstance(u, int | float):
-        return fmt(value)
-    if not (math.isfinite(value) and math.isfinite(u)) or u <= 0:
-        return fmt(value, 8)
-    if value == 0:
-        return "0"
-    eu = math.floor(math.log10(u))
-    decimals = 1 - eu
-    if 0 <= decimals <= 6 and abs(value) < 1e12:
-        return f"{value:.{decimals}f}"
-    if decimals < 0 and abs(value) < 1e12 and abs(value) >= 10 ** (-decimals):
-        return f"{round(value, decimals):.0f}"
-    ev = math.floor(math.log10(abs(value))) if value else eu
-    sig = max(2, ev - eu + 2)
-    return fmt(value, sig)
-
-
-def fmt_dof(x: Any) -> str:
-    if x is None:
-        return "∞"
-    if isinstance(x, int | float) and math.isfinite(x):
-        return f"{x:.1f}".rstrip("0").rstrip(".") if x < 1e6 else "∞"
-    return "∞"
-
-
-def fmt_interval(pair: Any, u: Any) -> str:
-    if not isinstance(pair, list | tuple) or len(pair) != 2:
-        return "—"
-    return f"[{fmt_with(pair[0], u)}, {fmt_with(pair[1], u)}]"
-
-
 # ------------------------------------------------------------------ SVG charts
-
-
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    span = hi - lo
-    if span <= 0 or not math.isfinite(span):
-        return [lo]
-    raw = span / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step) * step
-    out = []
-    x = first
-    while x <= hi + step * 1e-9:
-        out.append(0.0 if abs(x) < step * 1e-9 else x)
-        x += step
-    return out
-
-
-def _tick_label(x: float, ticks: list[float]) -> str:
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(x) or 1.0
-    big = max(abs(t) for t in ticks) or 1.0
-    if big >= 1e6 or big < 1e-3:
-        # long fixed numbers would collide: show the offset from the first tick
-        return fmt(x, max(3, int(math.log10(big / step)) + 2))
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    return f"{x:.{decimals}f}"
 
 
 def shares_svg(budget: list[dict[str, Any]], label: str) -> Markup:
@@ -267,9 +200,9 @@ def shares_svg(budget: list[dict[str, Any]], label: str) -> Markup:
             f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" font-size="13" '
             f'fill="#1f2a33">{name}</text>'
             f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" rx="3" '
-            f'fill="{colour}" opacity="0.8"><title>{name}: {share:.2f} %</title></rect>'
+            f'fill="{colour}" opacity="0.8"><title>{name}: {fmt_share(share)} %</title></rect>'
             f'<text x="{left + w + 6:.1f}" y="{y + 16}" font-size="12" fill="#66737f">'
-            f"{share:.1f} %</text>"
+            f"{fmt_share(share)} %</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -329,13 +262,13 @@ def histogram_svg(output: dict[str, Any], s: dict[str, str], unit: str | None) -
     parts.append(
         f'<line x1="{ml}" y1="{base:.1f}" x2="{ml + pw}" y2="{base:.1f}" stroke="#66737f"/>'
     )
-    ticks = _ticks(lo, hi, 8)
+    ticks = nice_ticks(lo, hi, 8)
     for t in ticks:
         x = sx(t)
         parts.append(
             f'<line x1="{x:.1f}" y1="{base:.1f}" x2="{x:.1f}" y2="{base + 5:.1f}" stroke="#66737f"/>'
             f'<text x="{x:.1f}" y="{base + 18:.1f}" text-anchor="middle" font-size="11" '
-            f'fill="#66737f">{escape(_tick_label(t, ticks))}</text>'
+            f'fill="#66737f">{escape(tick_label(t, ticks))}</text>'
         )
     if unit:
         parts.append(
@@ -618,14 +551,6 @@ def view_model(result: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def fmt_share(x: Any) -> str:
-    if not isinstance(x, int | float) or not math.isfinite(x):
-        return "—"
-    if abs(x) < 0.05:
-        return "0.0" if abs(x) < 1e-9 else ("<0.1" if x > 0 else "−<0.1")
-    return f"{x:.1f}"
-
-
 def correlation_view(result: dict[str, Any]) -> dict[str, Any] | None:
     corr = result.get("correlation") or {}
     names = corr.get("names") or []
@@ -676,8 +601,21 @@ def render_fragment(request: Request, ctx: dict[str, Any], status_code: int) -> 
     return HTMLResponse(html, status_code=status_code)
 
 
-def dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+def dump(value: Any, level: int = 0, prefix: int = 0, width: int = 92) -> str:
+    """JSON for the editor: indented, but any part that fits on its line stays on one line
+    (an input's distribution, a list of observations, a correlation triple)."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, dict | list) or not value or prefix + len(flat) <= width:
+        return flat
+    pad = "  " * (level + 1)
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            key = json.dumps(k, ensure_ascii=False)
+            items.append(f"{pad}{key}: {dump(v, level + 1, len(pad) + len(key) + 2, width)}")
+        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+    items = [pad + dump(v, level + 1, len(pad), width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
 
 
 # ------------------------------------------------------------------ routes

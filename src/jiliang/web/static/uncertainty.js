@@ -149,10 +149,33 @@
     }
   }
 
+  // JSON for the editor, like the server's: indented, short parts kept on one line.
+  function inline(v) {
+    if (Array.isArray(v)) return "[" + v.map(inline).join(", ") + "]";
+    if (v !== null && typeof v === "object") {
+      return "{" + Object.entries(v).map(([k, x]) => JSON.stringify(k) + ": " + inline(x)).join(", ") + "}";
+    }
+    return JSON.stringify(v);
+  }
+  function pretty(v, level = 0, prefix = 0, width = 92) {
+    const flat = inline(v);
+    const empty = v === null || typeof v !== "object" || Object.keys(v).length === 0;
+    if (empty || prefix + flat.length <= width) return flat;
+    const pad = "  ".repeat(level + 1);
+    const close = "\n" + "  ".repeat(level);
+    if (Array.isArray(v)) {
+      return "[\n" + v.map((x) => pad + pretty(x, level + 1, pad.length, width)).join(",\n") + close + "]";
+    }
+    return "{\n" + Object.entries(v).map(([k, x]) => {
+      const key = JSON.stringify(k);
+      return pad + key + ": " + pretty(x, level + 1, pad.length + key.length + 2, width);
+    }).join(",\n") + close + "}";
+  }
+
   function loadExample(key) {
     const doc = EXAMPLES[key];
     if (!doc) return;
-    editor.value = JSON.stringify(doc, null, 2);
+    editor.value = pretty(doc);
     document.getElementById("u-coverage").value = doc.coverage ?? 0.95;
     const mcm = doc.mcm || {};
     document.getElementById("u-trials").value = mcm.trials ?? 200000;
@@ -175,7 +198,7 @@
     doc.mcm = Object.assign({}, doc.mcm);
     if (trials) doc.mcm.trials = trials === "adaptive" ? "adaptive" : Number(trials);
     if (seed) doc.mcm.seed = Number(seed);
-    const blob = new Blob([JSON.stringify(doc, null, 2) + "\n"], { type: "application/json" });
+    const blob = new Blob([pretty(doc) + "\n"], { type: "application/json" });
     const link = el("a", { href: URL.createObjectURL(blob), download: (select.value || "uncertainty-model") + ".json" });
     document.body.append(link);
     link.click();
