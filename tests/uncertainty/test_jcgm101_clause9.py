@@ -93,8 +93,7 @@ def test_9_2_4_four_inputs_table4():
 def test_9_2_adaptive_procedure_7_9():
     """JCGM 101 7.9 adaptive procedure on 9.2.2 with ndig = 2: sequences of 10^4 trials are
     added until twice the standard deviation of the sequence averages is below
-    delta = 0.05 (u = 2.0); the result keeps the published two digits."""JCGM 101 7.9 adaptive procedure on 9.2.2 (ndig = 2): sequences of 10^4 trials until
-    the averages are stable to delta = 0.005 x 10 = 0.05 / ... and the results keep 2 digits."""
+    delta = 0.05 (u = 2.0); the result keeps the published two digits."""
     out = evaluate(additive(NORMAL4, trials="adaptive", ndig=2))["outputs"]["Y"]["mcm"]
     assert out["adaptive"]["converged"] is True
     assert out["trials"] == out["adaptive"]["sequences"] * 10_000
