@@ -24,7 +24,9 @@ from jiliang.netcontent.models import CATEGORIES, QUANTITY_KINDS
 router = APIRouter(prefix="/api/v1/netcontent", tags=["netcontent"])
 
 Lang = Annotated[str, Depends(request_lang)]
-DB = Annotated[Session, Depends(get_session)]
+# commit before the response leaves: a client that follows a redirect (or reads right after a
+# 201) must find the row; the default request scope commits only after the response is sent
+DB = Annotated[Session, Depends(get_session, scope="function")]
 Who = Annotated[Principal, Depends(principal)]
 ItemId = Annotated[int, Path(ge=1, le=resources.MAX_INT)]
 Text = Annotated[str, StringConstraints(max_length=200)]

@@ -34,7 +34,9 @@ router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
 add_nav("/netcontent", ("定量包装商品", "Prepackaged goods"), frozenset({"admin", "regulator", "enterprise"}))
 
-DB = Annotated[Session, Depends(get_session)]
+# commit before the response leaves: a client that follows a redirect (or reads right after a
+# 201) must find the row; the default request scope commits only after the response is sent
+DB = Annotated[Session, Depends(get_session, scope="function")]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 UNITS = {
