@@ -177,7 +177,7 @@ class Sampler:
             name = self.names[i]
             out = None if bufs is None else bufs[name][:size]
             env[name] = base[i].sample(rng, size, out)
-        if self.copula:
+        if self.copula and self.copula_chol is not None:
             k = len(self.copula)
             z = self.copula_chol @ rng.standard_normal((k, size))
             u = special.ndtr(z)
@@ -403,7 +403,7 @@ def _adaptive(model: Model, runner: _Runner) -> tuple[np.ndarray, dict[str, Any]
         stop_at = _first_stop(allst, M, ndig)
         per_chunk = min(per_chunk * 2, 100)
     converged = stop_at is not None
-    h = stop_at if converged else h_total
+    h: int = stop_at if stop_at is not None else h_total
     y = np.concatenate(pieces, axis=1)[:, : h * M]
     info = {
         "adaptive": {
