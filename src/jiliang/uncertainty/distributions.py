@@ -174,7 +174,10 @@ class InputQuantity:
         if k == "exponential":
             return -self.estimate * np.log1p(-u)
         if k in ("trapezoidal", "ctrap"):
-            grid, cdf = self._cdf_table()
+            table = self.__dict__.get("_table")
+            if table is None:
+                table = self.__dict__["_table"] = self._cdf_table()
+            grid, cdf = table
             return np.interp(u, cdf, grid)
         raise AssertionError(k)
 
