@@ -82,9 +82,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "title": ("测量不确定度评定", "Measurement uncertainty"),
     "lead": (
         "按 JJF 1059.1 / JCGM 100（GUM）和 JJF 1059.2 / JCGM 101（蒙特卡洛法）评定。"
-        "模型以 JSON 文档给出；输入时即时检查，点“计算”同时运行 GUM 和蒙特卡洛法。",
-        "Evaluated by JCGM 100 (GUM) and JCGM 101 (Monte Carlo). The model is a JSON document; "
-        "it is checked as you type, and Compute runs both GUM and the Monte Carlo method.",
+        "模型可在 JSON 或表单中编辑，输入时即时检查；点“计算”同时运行 GUM 和蒙特卡洛法。",
+        "Evaluated by JCGM 100 (GUM) and JCGM 101 (Monte Carlo). Edit the model as JSON or in "
+        "the form; it is checked as you type, and Compute runs both GUM and Monte Carlo.",
     ),
     "model": ("测量模型（JSON）", "Measurement model (JSON)"),
     "example": ("示例", "Example"),
@@ -153,6 +153,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bad_number": ("数值不合法", "Not a valid number"),
     "not_object": ("模型必须是 JSON 对象", "The model must be a JSON object"),
     "too_large": ("模型文档过大", "The model document is too large"),
+    "form_view": ("表单", "Form"),
+    "equations": ("方程（每行一个）", "Equations (one per line)"),
+    "equations_hint": (
+        "例如 y = a*x + b；后面的方程可以使用前面方程的输出量。",
+        "e.g. y = a*x + b; later equations may use the outputs of earlier ones.",
+    ),
+    "parameters": ("参数", "Parameters"),
+    "add_input": ("添加输入量", "Add input"),
+    "remove": ("删除", "Remove"),
+    "correlations": (
+        "相关系数（每行：输入量 输入量 系数）",
+        "Correlations (per line: input input r)",
+    ),
+    "form_note": (
+        "常量、同时观测等其他字段保留在 JSON 中，可在 JSON 视图编辑。",
+        "Constants, simultaneous observations and other fields stay in the JSON; edit them there.",
+    ),
+    "observations": ("观测值（逗号分隔）", "observations (comma-separated)"),
 }
 
 
@@ -563,6 +581,10 @@ def correlation_view(result: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def dist_options(lang: str) -> list[tuple[str, str]]:
+    return [(kind, dist_name(kind, lang)) for kind in DIST_NAMES]
+
+
 def context(
     lang: str,
     text: str,
@@ -582,7 +604,9 @@ def context(
         "examples_json": Markup(
             json.dumps(uncertainty.EXAMPLES, ensure_ascii=False).replace("</", "<\\/")
         ),
-        "strings_json": Markup(json.dumps(s, ensure_ascii=False).replace("</", "<\\/")),
+        "strings_json": Markup(
+            json.dumps({**s, "dists": dist_options(lang)}, ensure_ascii=False).replace("</", "<\\/")
+        ),
         "result": result,
         "outputs": view_model(result, lang) if result else [],
         "correlation": correlation_view(result) if result else None,

@@ -119,8 +119,8 @@
     let body = null;
     try { body = await response.json(); } catch (err) { body = { message: response.statusText }; }
     if (mine !== seq) return; // a newer keystroke has its own check running
-    if (response.ok) show(gumSummary(body));
-    else show(errorBox(apiError(body || {}, doc)));
+    if (response.ok) { show(gumSummary(body)); markInvalid(null); }
+    else { show(errorBox(apiError(body || {}, doc))); markInvalid((body || {}).field); }
   }
 
   function schedule() {
@@ -172,10 +172,176 @@
     }).join(",\n") + close + "}";
   }
 
+  // ---------------------------------------------------------------- form view
+  // Equations, inputs and correlations as fields; every edit rewrites the JSON, which stays the
+  // one thing posted.  Fields the form does not show (constants, ...) are kept as they are.
+  const PARAMS = {
+    normal: ["mean", "std"], rectangular: ["low", "high"], triangular: ["low", "high", "mode"],
+    trapezoidal: ["low", "high", "beta"], ctrap: ["low", "high", "d"], arcsine: ["low", "high"],
+    t: ["mean", "scale"], exponential: ["mean"], observations: ["observations"],
+  };
+  const ALIASES = {
+    gaussian: "normal", uniform: "rectangular", rect: "rectangular", student: "t", student_t: "t",
+    curvilinear_trapezoid: "ctrap", "u-shaped": "arcsine", u_shaped: "arcsine", trapezoid: "trapezoidal",
+  };
+  const KNOWN = new Set(["dist", "distribution", "unit", "dof", "std_uncertainty",
+    ...Object.values(PARAMS).flat()]);
+  const tabs = document.querySelector(".u-tabs");
+  const jsonPane = document.getElementById("u-json-pane");
+  const formPane = document.getElementById("u-form-pane");
+  const eqBox = document.getElementById("u-equations");
+  const corrBox = document.getElementById("u-correlations");
+  const inputRows = formPane.querySelector("tbody");
+  let base = {};
+
+  const toValue = (text) => {
+    const t = text.trim();
+    if (t === "") return undefined;
+    const n = Number(t);
+    return Number.isFinite(n) ? n : t;
+  };
+  const fromValue = (v) => (v === undefined || v === null ? "" : String(v));
+
+  function distOf(spec) {
+    if (spec.observations !== undefined) return "observations";
+    const kind = String(spec.dist || spec.distribution || "normal").toLowerCase();
+    return ALIASES[kind] || kind;
+  }
+
+  function paramFields(row, kind, spec) {
+    const box = row.querySelector(".u-params");
+    box.replaceChildren();
+    (PARAMS[kind] || []).forEach((p) => {
+      let value = spec ? spec[p] : undefined;
+      if (p === "std" && value === undefined && spec) value = spec.std_uncertainty;
+      const input = el("input", { "data-param": p, "aria-label": p, class: p === "observations" ? "u-obs" : "" });
+      input.value = Array.isArray(value) ? value.join(", ") : fromValue(value);
+      if (p === "observations") input.placeholder = S.observations;
+      box.append(el("label", {}, p === "observations" ? "" : p, input));
+    });
+  }
+
+  function addRow(name, spec) {
+    const kind = distOf(spec || {});
+    const sel = el("select", { class: "u-dist", "aria-label": S.distribution });
+    const kinds = S.dists.map(([k]) => k);
+    S.dists.forEach(([k, label]) => sel.append(el("option", { value: k }, label)));
+    if (!kinds.includes(kind)) sel.append(el("option", { value: kind }, kind));
+    sel.value = kind;
+    const nameInput = el("input", { class: "u-name", "aria-label": S.input });
+    nameInput.value = name || "";
+    const unit = el("input", { class: "u-unit", "aria-label": S.unit });
+    unit.value = fromValue(spec && spec.unit);
+    const dof = el("input", { class: "u-dof", "aria-label": S.dof, placeholder: "∞" });
+    dof.value = fromValue(spec && spec.dof);
+    const remove = el("button", { type: "button", class: "link", "aria-label": S.remove, title: S.remove }, "×");
+    const row = el("tr", { "data-row": "" },
+      el("td", {}, nameInput), el("td", {}, sel), el("td", {}, el("div", { class: "u-params" })),
+      el("td", {}, unit), el("td", {}, dof), el("td", {}, remove));
+    row.extras = {};
+    Object.entries(spec || {}).forEach(([k, v]) => { if (!KNOWN.has(k)) row.extras[k] = v; });
+    paramFields(row, kind, spec);
+    sel.addEventListener("change", () => { paramFields(row, sel.value, null); formChanged(); });
+    remove.addEventListener("click", () => { row.remove(); formChanged(); });
+    inputRows.append(row);
+    return row;
+  }
+
+  function renderForm(doc) {
+    base = doc;
+    const eqs = Array.isArray(doc.equations) ? doc.equations : [doc.equations ?? ""];
+    eqBox.value = eqs.join("\n");
+    eqBox.rows = Math.max(2, eqs.length + 1);
+    inputRows.replaceChildren();
+    Object.entries(doc.inputs && typeof doc.inputs === "object" ? doc.inputs : {})
+      .forEach(([name, spec]) => addRow(name, spec));
+    corrBox.value = (Array.isArray(doc.correlations) ? doc.correlations : [])
+      .map((c) => (Array.isArray(c) ? c.join(" ") : JSON.stringify(c))).join("\n");
+  }
+
+  function docFromForm() {
+    const doc = Object.assign({}, base);
+    doc.equations = eqBox.value.split("\n").map((l) => l.trim()).filter(Boolean);
+    const inputs = {};
+    inputRows.querySelectorAll("tr[data-row]").forEach((row) => {
+      const name = row.querySelector(".u-name").value.trim();
+      if (!name) return;
+      const kind = row.querySelector(".u-dist").value;
+      const spec = Object.assign({}, row.extras);
+      if (kind !== "observations") spec.dist = kind;
+      row.querySelectorAll("[data-param]").forEach((input) => {
+        const p = input.dataset.param;
+        if (p === "observations") {
+          spec.observations = input.value.split(/[,\s;]+/).filter(Boolean).map((x) => toValue(x));
+        } else {
+          const v = toValue(input.value);
+          if (v !== undefined) spec[p] = v;
+        }
+      });
+      const unit = row.querySelector(".u-unit").value.trim();
+      if (unit) spec.unit = unit;
+      const dof = toValue(row.querySelector(".u-dof").value);
+      if (dof !== undefined) spec.dof = dof;
+      inputs[name] = spec;
+    });
+    doc.inputs = inputs;
+    const corr = corrBox.value.split("\n").map((l) => l.trim()).filter(Boolean)
+      .map((l) => { const [a, b, r] = l.split(/[\s,;]+/); return [a, b, toValue(r || "")]; });
+    if (corr.length) doc.correlations = corr; else delete doc.correlations;
+    return doc;
+  }
+
+  function formChanged() {
+    const doc = docFromForm();
+    base = doc;
+    editor.value = pretty(doc);
+    schedule();
+  }
+
+  function markInvalid(field) {
+    formPane.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
+    if (!field || formPane.hidden) return;
+    if (/^equations/.test(field)) { eqBox.classList.add("invalid"); return; }
+    if (/^correlations/.test(field)) { corrBox.classList.add("invalid"); return; }
+    const m = /^inputs\.([^.]+)(?:\.([^.[]+))?/.exec(field);
+    if (!m) return;
+    inputRows.querySelectorAll("tr[data-row]").forEach((row) => {
+      if (row.querySelector(".u-name").value.trim() !== m[1]) return;
+      const key = m[2] === "std_uncertainty" ? "std" : m[2];
+      const target = (key && (row.querySelector(`[data-param="${key}"]`)
+        || (key === "unit" && row.querySelector(".u-unit")) || (key === "dof" && row.querySelector(".u-dof"))))
+        || row.querySelector(".u-name");
+      target.classList.add("invalid");
+    });
+  }
+
+  function showTab(which) {
+    if (which === "form") {
+      const { doc, error } = currentDoc();
+      if (error) { show(errorBox(error)); return; }
+      renderForm(doc);
+    }
+    const isForm = which === "form";
+    formPane.hidden = !isForm;
+    jsonPane.hidden = isForm;
+    document.getElementById("u-tab-form").setAttribute("aria-selected", String(isForm));
+    document.getElementById("u-tab-json").setAttribute("aria-selected", String(!isForm));
+  }
+
+  tabs.hidden = false;
+  document.getElementById("u-tab-json").addEventListener("click", () => showTab("json"));
+  document.getElementById("u-tab-form").addEventListener("click", () => showTab("form"));
+  formPane.addEventListener("input", formChanged);
+  document.getElementById("u-add-input").addEventListener("click", () => {
+    const row = addRow("", { dist: "normal" });
+    row.querySelector(".u-name").focus();
+  });
+
   function loadExample(key) {
     const doc = EXAMPLES[key];
     if (!doc) return;
     editor.value = pretty(doc);
+    if (!formPane.hidden) renderForm(JSON.parse(editor.value));
     document.getElementById("u-coverage").value = doc.coverage ?? 0.95;
     const mcm = doc.mcm || {};
     document.getElementById("u-trials").value = mcm.trials ?? 200000;
