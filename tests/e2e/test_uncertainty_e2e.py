@@ -9,6 +9,7 @@ cookie-authenticated API calls must follow.  With ``JILIANG_SCREENSHOTS=1`` the 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from helpers import PHONE, assert_no_horizontal_overflow, screenshot
@@ -99,6 +100,49 @@ def test_signed_in_user_finds_the_page_in_the_menu_and_live_check_works(page: Pa
     expect(page.get_by_test_id("live-ok")).to_contain_text("模型有效")
     page.get_by_test_id("compute").click()
     expect(page.get_by_test_id("histogram")).to_be_visible()
+
+
+def test_form_view_edits_the_model_and_marks_the_bad_field(page: Page):
+    page.goto("/uncertainty?lang=zh&example=jcgm101_9_3_mass")
+    live = page.get_by_test_id("live")
+    expect(live.get_by_test_id("live-ok")).to_be_visible()
+    page.get_by_test_id("tab-form").click()
+    pane = page.get_by_test_id("form-pane")
+    expect(page.get_by_test_id("model-editor")).to_be_hidden()
+    rows = pane.locator("tr[data-row]")
+    expect(rows).to_have_count(5)
+
+    # a negative standard uncertainty: the live check names it and the field is marked
+    std = rows.nth(0).locator("[data-param=std]")
+    std.fill("-1")
+    expect(live.get_by_test_id("live-error")).to_contain_text("inputs.m_R.std")
+    expect(std).to_have_class(re.compile("invalid"))
+    std.fill("0.05")
+    expect(live.get_by_test_id("live-ok")).to_be_visible()
+
+    # add an input and use it in the equation; the JSON follows the form
+    page.get_by_test_id("add-input").click()
+    new = rows.nth(5)
+    new.locator(".u-name").fill("dm_x")
+    new.locator(".u-dist").select_option("rectangular")
+    new.locator("[data-param=low]").fill("-0.01")
+    new.locator("[data-param=high]").fill("0.01")
+    new.locator(".u-unit").fill("mg")  # the kernel checks dimensions: mg + dimensionless fails
+    eq = page.get_by_test_id("form-equations")
+    eq.fill(eq.input_value() + " + dm_x")
+    expect(live.get_by_test_id("live-ok")).to_be_visible()
+    page.get_by_test_id("tab-json").click()
+    doc = json.loads(page.get_by_test_id("model-editor").input_value())
+    assert doc["inputs"]["dm_x"] == {
+        "dist": "rectangular",
+        "low": -0.01,
+        "high": 0.01,
+        "unit": "mg",
+    }
+    assert doc["equations"][0].endswith("+ dm_x")
+    assert doc["constants"] == json.loads(json.dumps(EXAMPLES["jcgm101_9_3_mass"]["constants"]))
+    page.get_by_test_id("compute").click()
+    expect(page.get_by_test_id("budget").locator('tr[data-input="dm_x"]')).to_be_visible()
 
 
 def test_english_page_and_phone_width(page: Page):
