@@ -46,3 +46,27 @@ def test_user_add_validates_scope(platform):
     assert bad.exit_code == 2 and "scope_region" in bad.output
     short = runner.invoke(app, ["user", "add", "cli_reg3", "--role", "admin", "--password", "short"])
     assert short.exit_code == 2 and "password" in short.output
+
+
+def test_kernel_commands_read_files_and_stdin(tmp_path):
+    """The exact CLI interfaces of the kernels: file or '-' for stdin, --json, named errors."""
+    import json
+
+    model = {"equations": ["y = a * b"], "inputs": {"a": {"dist": "normal", "mean": 2, "std": 0.1},
+                                                     "b": {"dist": "rectangular", "low": 0.9, "high": 1.1}},
+             "methods": ["gum"]}
+    f = tmp_path / "model.json"
+    f.write_text(json.dumps(model))
+    out = runner.invoke(app, ["uncertainty", "evaluate", str(f), "--json"])
+    assert out.exit_code == 0, out.output
+    gum = json.loads(out.output)["outputs"]["y"]["gum"]
+    assert gum["value"] == 2.0 and gum["budget"][0]["input"] in ("a", "b")
+    text = runner.invoke(app, ["uncertainty", "evaluate", "-"], input=json.dumps(model))
+    assert text.exit_code == 0 and "y" in text.output
+    risk = runner.invoke(app, ["risk", "evaluate", "-", "--json"], input='{"measured": 0, "u": 0.5, "limits": [-1, 1]}')
+    assert risk.exit_code == 0
+    assert abs(json.loads(risk.output)["conformance_probability"] - 0.9544997361) < 1e-9
+    bad = runner.invoke(app, ["prepackaged", "evaluate", "-", "--json"], input='{"rules": "nope"}')
+    assert bad.exit_code == 2 and json.loads(bad.output)["field"]
+    broken = runner.invoke(app, ["risk", "evaluate", "-"], input="{not json")
+    assert broken.exit_code == 2 and "not valid JSON" in broken.output

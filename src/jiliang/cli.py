@@ -264,8 +264,23 @@ def _kernel_failure(exc: Exception, as_json: bool, lang: str) -> None:
     raise typer.Exit(2)
 
 
-def _emit(result: dict, as_json: bool, text: str) -> None:
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else text)
+def _emit(result: dict, as_json: bool, text) -> None:
+    """Print the result as JSON, or as the readable text ``text(result)``."""
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else text(result))
+
+
+def _plain(result: dict) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list))
+
+
+def _evaluate(path: str, kernel, errors: type[Exception], as_json: bool, lang: str, text) -> None:
+    """Read a JSON document, run a kernel on it, print the result or the named input error."""
+    doc = read_document(path)
+    try:
+        result = kernel(doc)
+    except errors as exc:
+        _kernel_failure(exc, as_json, lang)
+    _emit(result, as_json, text)
 
 
 LangOpt = Annotated[str, typer.Option(help="zh or en, for the readable report")]
@@ -277,12 +292,8 @@ def uncertainty_evaluate(model: Annotated[str, typer.Argument(help="MODEL.json, 
     """Evaluate a measurement model by the GUM and/or Monte Carlo."""
     from jiliang import uncertainty
 
-    doc = read_document(model)
-    try:
-        result = uncertainty.evaluate(doc)
-    except uncertainty.ModelError as exc:
-        _kernel_failure(exc, as_json, lang)
-    _emit(result, as_json, "" if as_json else uncertainty.format_report(result, lang))
+    _evaluate(model, uncertainty.evaluate, uncertainty.ModelError, as_json, lang,
+              lambda r: uncertainty.format_report(r, lang))
 
 
 @risk_app.command("evaluate")
@@ -291,13 +302,7 @@ def risk_evaluate(doc_path: Annotated[str, typer.Argument(metavar="RISK.json", h
     """Specific risk of one result, or global false accept/reject with guard bands."""
     from jiliang import conformity
 
-    doc = read_document(doc_path)
-    try:
-        result = conformity.evaluate_risk(doc)
-    except conformity.RiskError as exc:
-        _kernel_failure(exc, as_json, lang)
-    text = "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list))
-    _emit(result, as_json, text)
+    _evaluate(doc_path, conformity.evaluate_risk, conformity.RiskError, as_json, lang, _plain)
 
 
 @prepackaged_app.command("evaluate")
@@ -306,12 +311,8 @@ def prepackaged_evaluate(lot: Annotated[str, typer.Argument(metavar="LOT.json", 
     """Verdict on the net content of a lot, with every figure behind it."""
     from jiliang import prepackaged
 
-    doc = read_document(lot)
-    try:
-        result = prepackaged.evaluate(doc)
-    except prepackaged.LotError as exc:
-        _kernel_failure(exc, as_json, lang)
-    _emit(result, as_json, "" if as_json else prepackaged.summary_text(result, lang))
+    _evaluate(lot, prepackaged.evaluate, prepackaged.LotError, as_json, lang,
+              lambda r: prepackaged.summary_text(r, lang))
 
 
 @intervals_app.command("recommend")
@@ -331,8 +332,7 @@ def intervals_recommend(
         result = intervals.recommend(intervals.read_history_csv(history), method, target)
     except (intervals.HistoryError, ValueError) as exc:
         _kernel_failure(exc, as_json, lang)
-    text = "\n".join(f"{k}: {v}" for k, v in result.items() if not isinstance(v, dict | list))
-    _emit(result, as_json, text)
+    _emit(result, as_json, _plain)
 
 
 def _add_feature_commands() -> None:
