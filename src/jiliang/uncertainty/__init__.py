@@ -24,7 +24,7 @@ Model document
      "second_order": false,                       # GUM 5.1.2 note higher-order terms
      "outputs": ["m"],                            # optional: which equation outputs to report
      "output_units": {"m": "g"},                  # optional
-     "mcm": {"trials": 1000000 | "adaptive", "ndig": 2, "seed": 1, "max_trials": 2e7,
+     "mcm": {"trials": 1000000 | "adaptive", "ndig": 2, "seed": 1, "max_trials": 2e7 (<= 5e7),
              "histogram_bins": 80, "threads": 2}}
 
 Conventions of the result (:func:`evaluate`): numbers are in the unit of each input/output

@@ -481,10 +481,12 @@ def _mcm_options(opts: Any, coverage: float) -> dict[str, Any]:
     if (
         isinstance(max_trials, bool)
         or not isinstance(max_trials, int)
-        or not 10_000 <= max_trials <= 100_000_000
+        or not 10_000 <= max_trials <= 50_000_000  # adaptive keeps two copies: < 1 GiB
     ):
         raise ModelError(
-            "'max_trials' must be an integer in [10^4, 10^8]", code="limit", field="mcm.max_trials"
+            "'max_trials' must be an integer in [10^4, 5 x 10^7]",
+            code="limit",
+            field="mcm.max_trials",
         )
     bins = opts.get("histogram_bins", 80)
     if isinstance(bins, bool) or not isinstance(bins, int) or not 0 <= bins <= 1000:
