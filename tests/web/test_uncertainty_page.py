@@ -203,3 +203,12 @@ def test_page_number_formatting():
     assert fmt_with(100000.0, 0.05) == "100000.000"
     assert fmt(None) == "∞" and fmt_dof(16.62) == "16.6" and fmt_dof(None) == "∞"
     assert fmt(1.15e-05, 3) == "1.15e-5"
+
+
+@pytest.mark.parametrize("key", list(EXAMPLES))
+def test_editor_json_layout_round_trips(key):
+    from jiliang.web.uncertainty import dump
+
+    text = dump(EXAMPLES[key])
+    assert json.loads(text) == EXAMPLES[key]
+    assert text.startswith("{\n  ")  # indented, short parts on one line

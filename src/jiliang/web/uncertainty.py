@@ -329,7 +329,7 @@ def histogram_svg(output: dict[str, Any], s: dict[str, str], unit: str | None) -
         parts.append(
             f'<text x="{x + 23}" y="17" font-size="12" fill="#1f2a33">{escape(text)}</text>'
         )
-        x += 32 + 13 * len(text) if any(ord(c) > 0x2E80 for c in text) else 32 + 6.6 * len(text)
+        x += 36 + sum(12.5 if ord(c) > 0x2E80 else 7.3 for c in text)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -625,7 +625,7 @@ def render_fragment(request: Request, ctx: dict[str, Any], status_code: int) -> 
     return HTMLResponse(html, status_code=status_code)
 
 
-def dump(value: Any, level: int = 0, prefix: int = 0, width: int = 92) -> str:
+def dump(value: Any, level: int = 0, prefix: int = 0, width: int = 72) -> str:
     """JSON for the editor: indented, but any part that fits on its line stays on one line
     (an input's distribution, a list of observations, a correlation triple)."""
     flat = json.dumps(value, ensure_ascii=False)

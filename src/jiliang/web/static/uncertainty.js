@@ -17,6 +17,7 @@
 
   document.querySelectorAll(".js-hide").forEach((el) => { el.hidden = true; });
   document.getElementById("u-json").hidden = false;
+  document.getElementById("u-live-box").hidden = false;
 
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -157,7 +158,7 @@
     }
     return JSON.stringify(v);
   }
-  function pretty(v, level = 0, prefix = 0, width = 92) {
+  function pretty(v, level = 0, prefix = 0, width = 72) {
     const flat = inline(v);
     const empty = v === null || typeof v !== "object" || Object.keys(v).length === 0;
     if (empty || prefix + flat.length <= width) return flat;
