@@ -33,7 +33,9 @@ def _paste(page: Page, selector: str, text: str) -> None:
         page.context.grant_permissions(["clipboard-read", "clipboard-write"])
         page.evaluate("text => navigator.clipboard.writeText(text)", text)
         page.keyboard.press("Control+V")
-        page.wait_for_function("sel => document.querySelector(sel).value.length > 0", arg=selector, timeout=2000)
+        page.wait_for_function(
+            "sel => document.querySelector(sel).value.length > 0", arg=selector, timeout=2000
+        )
     except Exception:  # no clipboard in this browser build: insert the text as one paste would
         box.fill("")
         page.keyboard.insert_text(text)

@@ -29,7 +29,9 @@ def nc_places(platform):
             org = s.get(Organisation, org_id)
             out[key] = Place(org.id, org.region_code, org.city_code)
         out["regulator_org"] = s.scalar(
-            select(Organisation.id).where(Organisation.kind == "regulator").order_by(Organisation.id)
+            select(Organisation.id)
+            .where(Organisation.kind == "regulator")
+            .order_by(Organisation.id)
         )
         return out
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def lot_values(nominal: float = 500.0, n: int = 50, t1: int = 0, t2: int = 0, t: float = 15.0) -> list[float]:
+def lot_values(
+    nominal: float = 500.0, n: int = 50, t1: int = 0, t2: int = 0, t: float = 15.0
+) -> list[float]:
     """``n`` packages a little over nominal; ``t1`` of them short by 1.5 T, ``t2`` by 2.5 T."""
     values = [round(nominal + 0.4 + (i % 7) * 0.3, 1) for i in range(n)]
     for i in range(t1):

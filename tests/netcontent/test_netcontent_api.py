@@ -15,9 +15,27 @@ from netcontent_lots import lot_body, lot_values
 
 from rolecheck import call
 
-USERS = ["admin", "province", "xian", "yanta", "beilin", "baoji", "labmanager", "metrologist",
-         "enterprise", "enterprise_b", "labmanager_b", None]
-REGULATORS = {"province": "610000", "xian": "610100", "yanta": "610113", "beilin": "610103", "baoji": "610300"}
+USERS = [
+    "admin",
+    "province",
+    "xian",
+    "yanta",
+    "beilin",
+    "baoji",
+    "labmanager",
+    "metrologist",
+    "enterprise",
+    "enterprise_b",
+    "labmanager_b",
+    None,
+]
+REGULATORS = {
+    "province": "610000",
+    "xian": "610100",
+    "yanta": "610113",
+    "beilin": "610103",
+    "baoji": "610300",
+}
 BASE = "/api/v1/netcontent"
 
 
@@ -56,11 +74,22 @@ def test_inspections_by_role_and_scope(client, auth, nc_places, user):
     inspector = may_inspect(user, place)
     visible = reads_final(user, place, "enterprise")
 
-    r = call(client, auth, "POST", f"{BASE}/inspections", user, json=lot_body(place.org_id, campaign="API-ROLE"))
+    r = call(
+        client,
+        auth,
+        "POST",
+        f"{BASE}/inspections",
+        user,
+        json=lot_body(place.org_id, campaign="API-ROLE"),
+    )
     assert r.status_code == (401 if user is None else 201 if inspector else 403), (user, r.text)
     if r.status_code == 201:
         body = r.json()
-        assert body["verdict"] == "pass" and body["result"]["sample_size"] == 50 and body["status"] == "final"
+        assert (
+            body["verdict"] == "pass"
+            and body["result"]["sample_size"] == 50
+            and body["status"] == "final"
+        )
 
     r = call(client, auth, "GET", f"{BASE}/inspections/{{id}}", user, id=final["id"])
     assert r.status_code == expect(user, visible, visible), (user, r.text)
@@ -78,15 +107,39 @@ def test_inspections_by_role_and_scope(client, auth, nc_places, user):
         assert r.content.startswith(b"%PDF") and r.headers["content-type"] == "application/pdf"
         assert "attachment" in r.headers["content-disposition"]
 
-    r = call(client, auth, "PATCH", f"{BASE}/inspections/{{id}}", user, json={"net": lot_values(t2=1)}, id=draft["id"])
+    r = call(
+        client,
+        auth,
+        "PATCH",
+        f"{BASE}/inspections/{{id}}",
+        user,
+        json={"net": lot_values(t2=1)},
+        id=draft["id"],
+    )
     assert r.status_code == expect(user, inspector, inspector), (user, r.text)
     if inspector:
         assert r.json()["verdict"] == "fail" and r.json()["status"] == "draft"
-    r = call(client, auth, "PATCH", f"{BASE}/inspections/{{id}}", user, json={"brand": "x"}, id=final["id"])
+    r = call(
+        client,
+        auth,
+        "PATCH",
+        f"{BASE}/inspections/{{id}}",
+        user,
+        json={"brand": "x"},
+        id=final["id"],
+    )
     assert r.status_code == expect(user, inspector, visible, ok=409), (user, r.text)
     r = call(client, auth, "POST", f"{BASE}/inspections/{{id}}/finalize", user, id=draft["id"])
     assert r.status_code == expect(user, inspector, inspector), (user, r.text)
-    r = call(client, auth, "POST", f"{BASE}/inspections/{{id}}/void", user, json={"reason": "test"}, id=final["id"])
+    r = call(
+        client,
+        auth,
+        "POST",
+        f"{BASE}/inspections/{{id}}/void",
+        user,
+        json={"reason": "test"},
+        id=final["id"],
+    )
     assert r.status_code == expect(user, inspector, visible), (user, r.text)
     if inspector:
         assert r.json()["status"] == "void"
@@ -112,8 +165,12 @@ def test_lists_never_leave_the_scope(client, auth, nc_places, user):
         assert r.status_code == 401
         return
     items = r.json()["items"]
-    assert all(covers(user, i["region_code"], i["city_code"]) or user == "admin"
-               or (user.startswith("enterprise") and i["status"] == "final") for i in items)
+    assert all(
+        covers(user, i["region_code"], i["city_code"])
+        or user == "admin"
+        or (user.startswith("enterprise") and i["status"] == "final")
+        for i in items
+    )
     assert (made["id"] in {i["id"] for i in items}) == reads_final(user, other, "enterprise_b")
 
 
@@ -123,7 +180,9 @@ def test_producer_search_and_statistics(client, auth, nc_places, user):
     r = call(client, auth, "GET", f"{BASE}/producers?q=", user)
     assert r.status_code == expect(user, regulator, True)
     if regulator:
-        assert all(covers(user, p["region_code"], p["city_code"]) or user == "admin" for p in r.json())
+        assert all(
+            covers(user, p["region_code"], p["city_code"]) or user == "admin" for p in r.json()
+        )
     r = call(client, auth, "GET", f"{BASE}/statistics", user)
     assert r.status_code == expect(user, regulator, True)
     if regulator:
@@ -139,8 +198,11 @@ def test_producer_search_and_statistics(client, auth, nc_places, user):
 @pytest.mark.parametrize("user", USERS)
 def test_declarations_by_role_and_scope(client, auth, nc_places, user):
     place = nc_places["ent"]
-    made = client.post(f"{BASE}/declarations", json={"categories": ["food"], "products": f"API {user}"},
-                       headers=auth("enterprise"))
+    made = client.post(
+        f"{BASE}/declarations",
+        json={"categories": ["food"], "products": f"API {user}"},
+        headers=auth("enterprise"),
+    )
     assert made.status_code == 201, made.text
     ident = made.json()["id"]
     visible = reads_final(user, place, "enterprise")
@@ -154,14 +216,23 @@ def test_declarations_by_role_and_scope(client, auth, nc_places, user):
     assert r.status_code == (401 if user is None else 200)
     r = call(client, auth, "GET", f"{BASE}/declarations/{{id}}", user, id=ident)
     assert r.status_code == expect(user, visible, visible)
-    r = call(client, auth, "POST", f"{BASE}/declarations/{{id}}/withdraw", user, json={"reason": "test"}, id=ident)
+    r = call(
+        client,
+        auth,
+        "POST",
+        f"{BASE}/declarations/{{id}}/withdraw",
+        user,
+        json={"reason": "test"},
+        id=ident,
+    )
     assert r.status_code == expect(user, writable, visible), (user, r.text)
     body = {"categories": ["beverage"]}
     if user == "admin":
         body["org_id"] = nc_places["ent_b"].org_id
     r = call(client, auth, "POST", f"{BASE}/declarations", user, json=body)
-    assert r.status_code == (401 if user is None else 201 if user in ("admin", "enterprise", "enterprise_b")
-                             else 403), (user, r.text)
+    assert r.status_code == (
+        401 if user is None else 201 if user in ("admin", "enterprise", "enterprise_b") else 403
+    ), (user, r.text)
 
 
 def test_invalid_input_is_named_in_the_response(client, auth, nc_places):
@@ -178,18 +249,31 @@ def test_invalid_input_is_named_in_the_response(client, auth, nc_places):
         assert body["error"] == "invalid_lot" and body["code"] == code and body["fields"]
         if field:
             assert body["field"] == field
-    r = client.post(f"{BASE}/inspections", json=lot_body(org, rules="JJF9999"), headers=auth("yanta"))
+    r = client.post(
+        f"{BASE}/inspections", json=lot_body(org, rules="JJF9999"), headers=auth("yanta")
+    )
     assert r.status_code == 422 and "rules" in r.json()["fields"]
     body = lot_body(org)
     body.pop("net")
-    r = client.post(f"{BASE}/inspections", json={**body, "measurements": "1\n2\nabc"},
-                    headers={**auth("yanta"), "accept-language": "en"})
-    assert r.status_code == 422 and r.json()["code"] == "wrong_type" and "not a number" in r.json()["message"]
+    r = client.post(
+        f"{BASE}/inspections",
+        json={**body, "measurements": "1\n2\nabc"},
+        headers={**auth("yanta"), "accept-language": "en"},
+    )
+    assert (
+        r.status_code == 422
+        and r.json()["code"] == "wrong_type"
+        and "not a number" in r.json()["message"]
+    )
     r = client.post(f"{BASE}/inspections", json=body, headers=auth("yanta"))
     assert r.status_code == 422 and "measurements" in r.json()["fields"]
-    r = client.post(f"{BASE}/inspections", json={**lot_body(org), "colour": "red"}, headers=auth("yanta"))
+    r = client.post(
+        f"{BASE}/inspections", json={**lot_body(org), "colour": "red"}, headers=auth("yanta")
+    )
     assert r.status_code == 422
-    r = client.post(f"{BASE}/declarations", json={"categories": ["weapons"]}, headers=auth("enterprise"))
+    r = client.post(
+        f"{BASE}/declarations", json={"categories": ["weapons"]}, headers=auth("enterprise")
+    )
     assert r.status_code == 422
 
 
@@ -201,8 +285,12 @@ def test_every_netcontent_endpoint_was_called_by_a_role_test(app, request):
 
     if request.config.option.keyword or request.config.option.markexpr:
         pytest.skip("only meaningful when the whole module runs")
-    declared = {(m.upper(), re.sub(r"\{[^}]+\}", "{}", p)) for p, ops in app.openapi()["paths"].items()
-                for m in ops if p.startswith(BASE)}
+    declared = {
+        (m.upper(), re.sub(r"\{[^}]+\}", "{}", p))
+        for p, ops in app.openapi()["paths"].items()
+        for m in ops
+        if p.startswith(BASE)
+    }
     exercised = {(m, re.sub(r"\{[^}]+\}", "{}", p)) for m, p in EXERCISED}
     assert len(declared) == 16
     assert not declared - exercised, sorted(declared - exercised)

@@ -13,7 +13,9 @@ from jiliang.netcontent import service
 
 def test_regulator_records_a_passing_lot_with_every_figure(db, who, nc_places):
     yanta = who("yanta")
-    obj = service.create_inspection(db, yanta, lot_body(nc_places["ent"].org_id, campaign="春季专项"))
+    obj = service.create_inspection(
+        db, yanta, lot_body(nc_places["ent"].org_id, campaign="春季专项")
+    )
     assert obj.verdict == "pass" and obj.status == "final"
     assert obj.sample_size == 50 and obj.result["tolerable_deficiency"] == 15.0
     assert obj.result["t1_errors"] == 0 and obj.result["t2_errors"] == 0
@@ -29,7 +31,9 @@ def test_regulator_records_a_passing_lot_with_every_figure(db, who, nc_places):
 
 
 def test_a_package_beyond_2t_fails_the_lot_with_its_reason(db, who, nc_places):
-    obj = service.create_inspection(db, who("xian"), lot_body(nc_places["ent"].org_id, net=lot_values(t2=1)))
+    obj = service.create_inspection(
+        db, who("xian"), lot_body(nc_places["ent"].org_id, net=lot_values(t2=1))
+    )
     assert obj.verdict == "fail"
     assert obj.result["t2_errors"] == 1
     assert [r["code"] for r in obj.result["reasons"]] == ["t2_exceeded"]
@@ -40,7 +44,9 @@ def test_pasted_spreadsheet_column_is_parsed(db, who, nc_places):
     text = "\r\n".join(f"{v}" for v in lot_values()) + "\n"
     body = lot_body(nc_places["ent"].org_id, net=None)
     body.pop("net")
-    obj = service.create_inspection(db, who("yanta"), {**body, "measurements": text, "nominal": "500"})
+    obj = service.create_inspection(
+        db, who("yanta"), {**body, "measurements": text, "nominal": "500"}
+    )
     assert obj.document["net"] == lot_values()
     db.rollback()
 
@@ -75,7 +81,9 @@ def test_only_regulators_inspect(db, who, nc_places, user):
     ],
 )
 def test_invalid_input_gives_a_named_error(db, who, nc_places, change, field, code):
-    body = {k: v for k, v in {**lot_body(nc_places["ent"].org_id), **change}.items() if v is not None}
+    body = {
+        k: v for k, v in {**lot_body(nc_places["ent"].org_id), **change}.items() if v is not None
+    }
     with pytest.raises(ValidationFailed) as err:
         service.create_inspection(db, who("yanta"), body)
     assert field in err.value.errors, err.value.errors
@@ -110,7 +118,9 @@ def test_draft_life_cycle_is_audited_and_hidden_from_the_producer(db, who, nc_pl
     # a changed draft is evaluated again
     obj = service.update_inspection(db, yanta, obj.id, {"net": lot_values(t2=1), "brand": None})
     assert obj.verdict == "fail" and obj.brand is None and obj.status == "draft"
-    obj = service.update_inspection(db, yanta, obj.id, {"measurements": "\n".join(map(str, lot_values()))})
+    obj = service.update_inspection(
+        db, yanta, obj.id, {"measurements": "\n".join(map(str, lot_values()))}
+    )
     assert obj.verdict == "pass"
     with pytest.raises(ValidationFailed):
         service.update_inspection(db, yanta, obj.id, {"product_name": ""})
@@ -138,8 +148,12 @@ def test_lists_are_scoped(db, who, nc_places):
     from jiliang.netcontent.models import NetContentInspection
 
     admin = who("admin")
-    a = service.create_inspection(db, admin, lot_body(nc_places["ent"].org_id, product_name="SCOPE-A"))
-    b = service.create_inspection(db, admin, lot_body(nc_places["ent_b"].org_id, product_name="SCOPE-B"))
+    a = service.create_inspection(
+        db, admin, lot_body(nc_places["ent"].org_id, product_name="SCOPE-A")
+    )
+    b = service.create_inspection(
+        db, admin, lot_body(nc_places["ent_b"].org_id, product_name="SCOPE-B")
+    )
     db.flush()
 
     def names(user):

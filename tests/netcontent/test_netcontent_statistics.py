@@ -30,8 +30,20 @@ def seeded(db, who, nc_places):
     ]
     made = []
     for org, category, net, status in rows:
-        made.append(service.create_inspection(db, admin, lot_body(
-            org, category=category, net=net, status=status, campaign=CAMPAIGN, sampled_at=date(2026, 4, 1))))
+        made.append(
+            service.create_inspection(
+                db,
+                admin,
+                lot_body(
+                    org,
+                    category=category,
+                    net=net,
+                    status=status,
+                    campaign=CAMPAIGN,
+                    sampled_at=date(2026, 4, 1),
+                ),
+            )
+        )
     service.void_inspection(db, admin, made[-1].id, "entered twice")
     db.flush()
     yield made
@@ -56,8 +68,10 @@ def test_pass_rate_by_category_and_city(db, who, nc_places, seeded):
     assert _by(stats.by_city) == expected
     labels = {r.key: r.label for r in stats.by_category}
     assert labels["food"] == "食品"
-    assert {r.key: r.label for r in service.statistics(db, who("admin"), {"campaign": CAMPAIGN}, "en").by_category}[
-        "food"] == "Food"
+    assert {
+        r.key: r.label
+        for r in service.statistics(db, who("admin"), {"campaign": CAMPAIGN}, "en").by_category
+    }["food"] == "Food"
     assert [r.key for r in stats.by_city][0] == city  # most inspected first
 
 
@@ -80,7 +94,9 @@ def test_statistics_are_for_regulators(db, who, user):
 def test_statistics_workbook(db, who, seeded):
     from openpyxl import load_workbook
 
-    wb = load_workbook(io.BytesIO(service.statistics_xlsx(db, who("yanta"), {"campaign": CAMPAIGN})))
+    wb = load_workbook(
+        io.BytesIO(service.statistics_xlsx(db, who("yanta"), {"campaign": CAMPAIGN}))
+    )
     assert wb.sheetnames == ["按商品类别", "按城市", "检验记录"]
     rows = list(wb["按商品类别"].iter_rows(values_only=True))
     assert rows[0] == ("分组", "检验批次", "合格", "不合格", "合格率")
@@ -88,7 +104,9 @@ def test_statistics_workbook(db, who, seeded):
     detail = list(wb["检验记录"].iter_rows(values_only=True))
     assert len(detail) == 1 + 3
     assert {r[12] for r in detail[1:]} == {"合格", "不合格"}
-    wb_en = load_workbook(io.BytesIO(service.statistics_xlsx(db, who("admin"), {"campaign": CAMPAIGN}, "en")))
+    wb_en = load_workbook(
+        io.BytesIO(service.statistics_xlsx(db, who("admin"), {"campaign": CAMPAIGN}, "en"))
+    )
     assert wb_en.sheetnames == ["By category", "By city", "Inspections"]
 
 
@@ -108,13 +126,21 @@ def test_enterprise_declares_and_the_public_sees_it(db, who, nc_places):
     hidden = service.declare(db, ent, {"categories": ["food"], "public": False, "products": "内部"})
     page = service.public_declarations(db, q=d.org_uscc)
     assert d.id in {i.id for i in page.items} and hidden.id not in {i.id for i in page.items}
-    assert d.id in {i.id for i in service.public_declarations(db, category="beverage", per_page=200).items}
-    assert d.id not in {i.id for i in service.public_declarations(db, category="alcohol", per_page=200).items}
+    assert d.id in {
+        i.id for i in service.public_declarations(db, category="beverage", per_page=200).items
+    }
+    assert d.id not in {
+        i.id for i in service.public_declarations(db, category="alcohol", per_page=200).items
+    }
     with pytest.raises(ValidationFailed):
         service.public_declarations(db, category="weapons")
     # regulators of the place see both, others see nothing of it
-    assert {d.id, hidden.id} <= {i.id for i in service.list_declarations(db, who("yanta"), per_page=200).items}
-    assert d.id not in {i.id for i in service.list_declarations(db, who("enterprise_b"), per_page=200).items}
+    assert {d.id, hidden.id} <= {
+        i.id for i in service.list_declarations(db, who("yanta"), per_page=200).items
+    }
+    assert d.id not in {
+        i.id for i in service.list_declarations(db, who("enterprise_b"), per_page=200).items
+    }
     with pytest.raises(NotFound):
         service.withdraw(db, who("enterprise_b"), d.id, "not mine")
     with pytest.raises(Forbidden):
@@ -142,10 +168,16 @@ def test_declaration_errors_are_named(db, who, nc_places):
         service.declare(db, who("admin"), {"categories": ["food"]})  # for which organisation?
     assert "org_id" in err.value.errors
     with pytest.raises(Forbidden):
-        service.declare(db, who("enterprise"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id})
+        service.declare(
+            db, who("enterprise"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id}
+        )
     with pytest.raises(ValidationFailed) as err:
-        service.declare(db, who("admin"), {"categories": ["food"], "org_id": nc_places["regulator_org"]})
+        service.declare(
+            db, who("admin"), {"categories": ["food"], "org_id": nc_places["regulator_org"]}
+        )
     assert "org_id" in err.value.errors
-    d = service.declare(db, who("admin"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id})
+    d = service.declare(
+        db, who("admin"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id}
+    )
     assert d.org_id == nc_places["ent_b"].org_id
     db.rollback()

@@ -99,21 +99,37 @@ def _filters(request: Request, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _page(page: resources.Page, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"items": items, "total": page.total, "page": page.page, "pages": page.pages, "per_page": page.per_page}
+    return {
+        "items": items,
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "per_page": page.per_page,
+    }
 
 
 def _entry(e: audit.AuditEntry) -> dict[str, Any]:
-    return {"id": e.id, "at": e.at.isoformat(), "actor": e.actor_name, "action": e.action,
-            "before": e.before, "after": e.after, "reason": e.reason}
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "actor": e.actor_name,
+        "action": e.action,
+        "before": e.before,
+        "after": e.after,
+        "reason": e.reason,
+    }
 
 
 # ------------------------------------------------------------------ inspections
 
 
-@router.get("/inspections", summary="Inspections in the caller's scope, filtered and paged",
-            description="Filters: category, verdict, city_code, region_code, status, rules, campaign, "
-                        "from, to (sampled_at, YYYY-MM-DD), producer (organisation id); q searches "
-                        "product, brand, batch, campaign, producer name and USCC.")
+@router.get(
+    "/inspections",
+    summary="Inspections in the caller's scope, filtered and paged",
+    description="Filters: category, verdict, city_code, region_code, status, rules, campaign, "
+    "from, to (sampled_at, YYYY-MM-DD), producer (organisation id); q searches "
+    "product, brand, batch, campaign, producer name and USCC.",
+)
 def list_inspections(
     request: Request,
     db: DB,
@@ -123,17 +139,23 @@ def list_inspections(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=resources.MAX_PER_PAGE)] = 25,
 ) -> dict[str, Any]:
-    result = service.list_inspections(db, who, q, _filters(request, service.FILTERS), sort, page, per_page)
+    result = service.list_inspections(
+        db, who, q, _filters(request, service.FILTERS), sort, page, per_page
+    )
     return _page(result, [service.inspection_dict(i, full=False) for i in result.items])
 
 
-@router.post("/inspections", status_code=201, summary="Record an inspection (the kernel gives the verdict)")
+@router.post(
+    "/inspections", status_code=201, summary="Record an inspection (the kernel gives the verdict)"
+)
 def create_inspection(body: InspectionIn, db: DB, who: Who) -> dict[str, Any]:
     data = body.model_dump(exclude_none=True)
     return service.inspection_dict(service.create_inspection(db, who, data))
 
 
-@router.get("/inspections/{item_id}", summary="One inspection with its lot document and every figure")
+@router.get(
+    "/inspections/{item_id}", summary="One inspection with its lot document and every figure"
+)
 def get_inspection(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
     return service.inspection_dict(service.get_inspection(db, who, item_id))
 
@@ -149,17 +171,26 @@ def finalize_inspection(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
     return service.inspection_dict(service.finalize_inspection(db, who, item_id))
 
 
-@router.post("/inspections/{item_id}/void", summary="Void an inspection, with a reason (never deleted)")
+@router.post(
+    "/inspections/{item_id}/void", summary="Void an inspection, with a reason (never deleted)"
+)
 def void_inspection(item_id: ItemId, body: Reason, db: DB, who: Who) -> dict[str, Any]:
     return service.inspection_dict(service.void_inspection(db, who, item_id, body.reason))
 
 
-@router.get("/inspections/{item_id}/report.pdf", summary="PDF inspection report",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/inspections/{item_id}/report.pdf",
+    summary="PDF inspection report",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def inspection_report(item_id: ItemId, db: DB, who: Who, lang: Lang) -> Response:
     pdf, filename = service.report(db, who, item_id, lang)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/inspections/{item_id}/audit", summary="Audit trail of one inspection")
@@ -170,11 +201,19 @@ def inspection_audit(item_id: ItemId, db: DB, who: Who) -> list[dict[str, Any]]:
 
 @router.get("/producers", summary="Producers an inspector may pick, by name or USCC")
 def search_producers(
-    db: DB, who: Who, q: Annotated[str | None, Query(max_length=100)] = None,
+    db: DB,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
     return [
-        {"id": o.id, "name": o.name, "uscc": o.uscc, "region_code": o.region_code, "city_code": o.city_code}
+        {
+            "id": o.id,
+            "name": o.name,
+            "uscc": o.uscc,
+            "region_code": o.region_code,
+            "city_code": o.city_code,
+        }
         for o in service.producers(db, who, q, limit)
     ]
 
@@ -182,25 +221,38 @@ def search_producers(
 # ------------------------------------------------------------------ statistics
 
 
-@router.get("/statistics", summary="Pass rate by product category and by city (final inspections)",
-            description="Filters: campaign, category, rules, from, to. Regulators and administrators only.")
+@router.get(
+    "/statistics",
+    summary="Pass rate by product category and by city (final inspections)",
+    description="Filters: campaign, category, rules, from, to. Regulators and administrators only.",
+)
 def get_statistics(request: Request, db: DB, who: Who, lang: Lang) -> dict[str, Any]:
     return service.statistics(db, who, _filters(request, service.STAT_FILTERS), lang).to_dict()
 
 
-@router.get("/statistics.xlsx", summary="The statistics and their inspections as a workbook",
-            response_class=Response,
-            responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@router.get(
+    "/statistics.xlsx",
+    summary="The statistics and their inspections as a workbook",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
+    },
+)
 def export_statistics(request: Request, db: DB, who: Who, lang: Lang) -> Response:
     body = service.statistics_xlsx(db, who, _filters(request, service.STAT_FILTERS), lang)
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"content-disposition": 'attachment; filename="netcontent-statistics.xlsx"'})
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": 'attachment; filename="netcontent-statistics.xlsx"'},
+    )
 
 
 # ------------------------------------------------------------------ C-mark declarations
 
 
-@router.get("/declarations/public", summary="Public register of C-mark self-declarations (no sign-in)")
+@router.get(
+    "/declarations/public", summary="Public register of C-mark self-declarations (no sign-in)"
+)
 def public_declarations(
     db: DB,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -214,7 +266,8 @@ def public_declarations(
 
 @router.get("/declarations", summary="Declarations in the caller's scope (own, region, all)")
 def list_declarations(
-    db: DB, who: Who,
+    db: DB,
+    who: Who,
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["active", "withdrawn"] | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -224,7 +277,9 @@ def list_declarations(
     return _page(result, [service.declaration_dict(d) for d in result.items])
 
 
-@router.post("/declarations", status_code=201, summary="Declare capability (an enterprise for itself)")
+@router.post(
+    "/declarations", status_code=201, summary="Declare capability (an enterprise for itself)"
+)
 def create_declaration(body: DeclarationIn, db: DB, who: Who) -> dict[str, Any]:
     data = body.model_dump(exclude_none=True)
     return service.declaration_dict(service.declare(db, who, data))

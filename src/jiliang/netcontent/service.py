@@ -100,7 +100,9 @@ class InspectionPolicy(Policy):
             if p.covers_region(values.get("region_code"), values.get("city_code")):
                 return
             raise Forbidden("该生产者不在您的辖区内", "This producer is outside your region")
-        raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
+        raise Forbidden(
+            "只有监管人员可以录入净含量检验", "Only regulators record net-content inspections"
+        )
 
 
 def _check_unit(value: str) -> str:
@@ -115,7 +117,9 @@ def _date_filter(op: str):
             day = date.fromisoformat(raw)
         except ValueError:
             raise ValidationFailed.one(
-                "from" if op == ">=" else "to", "日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"
+                "from" if op == ">=" else "to",
+                "日期格式应为 YYYY-MM-DD",
+                "must be a date as YYYY-MM-DD",
             ) from None
         col = NetContentInspection.sampled_at
         return stmt.where(col >= day if op == ">=" else col <= day)
@@ -134,23 +138,61 @@ INSPECTIONS = Resource(
     extra_filters={"from": _date_filter(">="), "to": _date_filter("<=")},
     fields=[
         Field("producer_org_id", ("生产者", "Producer"), "ref", ref="org", required=True),
-        Field("product_name", ("商品名称", "Product"), required=True, search=True, sort=True, max_len=200),
-        Field("category", ("商品类别", "Category"), "choice", required=True, choices=CATEGORIES, filter=True),
+        Field(
+            "product_name",
+            ("商品名称", "Product"),
+            required=True,
+            search=True,
+            sort=True,
+            max_len=200,
+        ),
+        Field(
+            "category",
+            ("商品类别", "Category"),
+            "choice",
+            required=True,
+            choices=CATEGORIES,
+            filter=True,
+        ),
         Field("brand", ("商标/品牌", "Brand"), search=True, max_len=100),
         Field("batch_no", ("批号", "Batch no."), search=True, max_len=60),
-        Field("quantity", ("量的类别", "Quantity kind"), "choice", required=True, choices=QUANTITY_KINDS),
+        Field(
+            "quantity",
+            ("量的类别", "Quantity kind"),
+            "choice",
+            required=True,
+            choices=QUANTITY_KINDS,
+        ),
         Field("nominal", ("标注净含量", "Nominal quantity"), "float", required=True, min_value=0),
         Field("unit", ("单位", "Unit"), required=True, max_len=10, check=_check_unit),
-        Field("rules", ("检验规则", "Rule set"), "choice", required=True, choices=RULE_CHOICES, filter=True),
+        Field(
+            "rules",
+            ("检验规则", "Rule set"),
+            "choice",
+            required=True,
+            choices=RULE_CHOICES,
+            filter=True,
+        ),
         Field("lot_size", ("批量", "Lot size"), "int", required=True, min_value=1),
         Field("campaign", ("专项检查", "Campaign"), filter=True, search=True, max_len=100),
         Field("sampled_at", ("抽样日期", "Sampled on"), "date", sort=True),
-        Field("producer_name", ("生产者名称", "Producer name"), search=True, sort=True, editable=False),
+        Field(
+            "producer_name", ("生产者名称", "Producer name"), search=True, sort=True, editable=False
+        ),
         Field("producer_uscc", ("统一社会信用代码", "USCC"), search=True, editable=False),
-        Field("verdict", ("结论", "Verdict"), "choice", choices=VERDICTS, filter=True, editable=False),
+        Field(
+            "verdict", ("结论", "Verdict"), "choice", choices=VERDICTS, filter=True, editable=False
+        ),
         Field("city_code", ("城市", "City"), filter=True, editable=False),
         Field("region_code", ("区县", "County"), filter=True, editable=False),
-        Field("status", ("状态", "Status"), "choice", choices=INSPECTION_STATUS, filter=True, editable=False),
+        Field(
+            "status",
+            ("状态", "Status"),
+            "choice",
+            choices=INSPECTION_STATUS,
+            filter=True,
+            editable=False,
+        ),
     ],
 )
 INSPECTIONS.extra_filters["producer"] = lambda stmt, raw: stmt.where(
@@ -189,12 +231,16 @@ def measurements_from(net: Any = None, text: Any = None) -> list[float]:
             values = prepackaged.parse_measurements(str(text))
         else:
             if not isinstance(net, list | tuple):
-                raise ValidationFailed.one("measurements", "应为数值列表", "must be a list of numbers")
+                raise ValidationFailed.one(
+                    "measurements", "应为数值列表", "must be a list of numbers"
+                )
             values = []
             for i, v in enumerate(net):
                 if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                     raise ValidationFailed.one(
-                        "measurements", f"第 {i + 1} 个值不是有限数值", f"value {i + 1} is not a finite number"
+                        "measurements",
+                        f"第 {i + 1} 个值不是有限数值",
+                        f"value {i + 1} is not a finite number",
                     )
                 values.append(float(v))
     except prepackaged.LotError as exc:
@@ -203,12 +249,16 @@ def measurements_from(net: Any = None, text: Any = None) -> list[float]:
         raise ValidationFailed.one("measurements", "请填写测量值", "enter the measurements")
     if len(values) > MAX_MEASUREMENTS:
         raise ValidationFailed.one(
-            "measurements", f"测量值不能超过 {MAX_MEASUREMENTS} 个", f"at most {MAX_MEASUREMENTS} values"
+            "measurements",
+            f"测量值不能超过 {MAX_MEASUREMENTS} 个",
+            f"at most {MAX_MEASUREMENTS} values",
         )
     return values
 
 
-def lot_document(values: dict[str, Any], net: list[float], producer_name: str = "") -> dict[str, Any]:
+def lot_document(
+    values: dict[str, Any], net: list[float], producer_name: str = ""
+) -> dict[str, Any]:
     doc = {
         "rules": values["rules"],
         "quantity": values["quantity"],
@@ -235,7 +285,9 @@ def _producer(session: Session, org_id: int) -> Organisation:
     org = session.get(Organisation, org_id)
     if org is None or org.kind not in PRODUCER_KINDS:
         raise ValidationFailed.one(
-            "producer_org_id", "生产者：应为已登记的企业或个体工商户", "Producer: must be a registered enterprise"
+            "producer_org_id",
+            "生产者：应为已登记的企业或个体工商户",
+            "Producer: must be a registered enterprise",
         )
     return org
 
@@ -253,7 +305,9 @@ def _inspecting_org(session: Session, p: Principal) -> int | None:
     )
 
 
-def _apply(session: Session, p: Principal, values: dict[str, Any], net: list[float]) -> dict[str, Any]:
+def _apply(
+    session: Session, p: Principal, values: dict[str, Any], net: list[float]
+) -> dict[str, Any]:
     """Producer facts, scope check and the kernel's verdict for a set of clean values."""
     producer = _producer(session, values["producer_org_id"])
     place = {"region_code": producer.region_code, "city_code": producer.city_code}
@@ -307,7 +361,9 @@ def create_inspection(session: Session, principal: Principal | None, data: dict[
     net = data.pop("net", None)
     text = data.pop("measurements", None)
     if not (p.is_admin or p.is_regulator):
-        raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
+        raise Forbidden(
+            "只有监管人员可以录入净含量检验", "Only regulators record net-content inspections"
+        )
     values, measured = _clean_lot(data, net, text)
     if values.get("sampled_at") is None:
         values["sampled_at"] = date.today()
@@ -325,7 +381,9 @@ def create_inspection(session: Session, principal: Principal | None, data: dict[
     return obj
 
 
-def update_inspection(session: Session, principal: Principal | None, ident: Any, data: dict[str, Any]):
+def update_inspection(
+    session: Session, principal: Principal | None, ident: Any, data: dict[str, Any]
+):
     """Change a draft (and evaluate it again); a final or void inspection is never changed."""
     p = require(principal)
     obj = resources.get(session, p, INSPECTIONS, ident)
@@ -341,7 +399,11 @@ def update_inspection(session: Session, principal: Principal | None, ident: Any,
     values = {**current, **changes}
     if values.get("sampled_at") is None:
         values["sampled_at"] = obj.sampled_at
-    measured = obj.document.get("net", []) if net is None and text is None else measurements_from(net, text)
+    measured = (
+        obj.document.get("net", [])
+        if net is None and text is None
+        else measurements_from(net, text)
+    )
     full = _apply(session, p, values, measured)
     before = audit.snapshot(obj)
     for key, value in full.items():
@@ -377,11 +439,22 @@ def void_inspection(session: Session, principal: Principal | None, ident: Any, r
         return obj
     obj.status = "void"
     session.flush()
-    audit.record(session, p, "void", INSPECTIONS.entity, obj.id, before, audit.snapshot(obj), str(reason).strip())
+    audit.record(
+        session,
+        p,
+        "void",
+        INSPECTIONS.entity,
+        obj.id,
+        before,
+        audit.snapshot(obj),
+        str(reason).strip(),
+    )
     return obj
 
 
-def get_inspection(session: Session, principal: Principal | None, ident: Any) -> NetContentInspection:
+def get_inspection(
+    session: Session, principal: Principal | None, ident: Any
+) -> NetContentInspection:
     return resources.get(session, principal, INSPECTIONS, ident)
 
 
@@ -397,7 +470,18 @@ def list_inspections(
     return resources.list_page(session, principal, INSPECTIONS, q, filters, sort, page, per_page)
 
 
-FILTERS = ("category", "verdict", "city_code", "region_code", "status", "rules", "campaign", "from", "to", "producer")
+FILTERS = (
+    "category",
+    "verdict",
+    "city_code",
+    "region_code",
+    "status",
+    "rules",
+    "campaign",
+    "from",
+    "to",
+    "producer",
+)
 
 
 def inspection_dict(obj: NetContentInspection, full: bool = True) -> dict[str, Any]:
@@ -432,25 +516,35 @@ def inspection_dict(obj: NetContentInspection, full: bool = True) -> dict[str, A
     return out
 
 
-def report(session: Session, principal: Principal | None, ident: Any, lang: str) -> tuple[bytes, str]:
+def report(
+    session: Session, principal: Principal | None, ident: Any, lang: str
+) -> tuple[bytes, str]:
     """The PDF report of one inspection (the kernel's layout) and a file name."""
     obj = get_inspection(session, principal, ident)
     pdf = prepackaged.report_pdf(obj.document, obj.result, lang=lang)
     return pdf, f"netcontent-{obj.id}.pdf"
 
 
-def producers(session: Session, principal: Principal | None, q: str | None, limit: int = 20) -> list[Organisation]:
+def producers(
+    session: Session, principal: Principal | None, q: str | None, limit: int = 20
+) -> list[Organisation]:
     """Producers an inspector may pick: enterprises in the caller's region, by name or USCC."""
     p = require(principal)
     if not (p.is_admin or p.is_regulator):
         raise Forbidden()
-    stmt = select(Organisation).where(Organisation.kind.in_(PRODUCER_KINDS), Organisation.status == "active")
+    stmt = select(Organisation).where(
+        Organisation.kind.in_(PRODUCER_KINDS), Organisation.status == "active"
+    )
     if p.is_regulator:
         stmt = stmt.where(region_clause(p, Organisation.region_code, Organisation.city_code))
     if q and q.strip():
         term = f"%{q.strip()}%"
         stmt = stmt.where(or_(Organisation.name.ilike(term), Organisation.uscc.ilike(term)))
-    return list(session.scalars(stmt.order_by(Organisation.name, Organisation.id).limit(max(1, min(limit, 100)))))
+    return list(
+        session.scalars(
+            stmt.order_by(Organisation.name, Organisation.id).limit(max(1, min(limit, 100)))
+        )
+    )
 
 
 def campaigns(session: Session, principal: Principal | None, limit: int = 200) -> list[str]:
@@ -479,8 +573,14 @@ class Row:
         return self.passed / self.total if self.total else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "total": self.total, "passed": self.passed,
-                "failed": self.failed, "pass_rate": self.pass_rate}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "total": self.total,
+            "passed": self.passed,
+            "failed": self.failed,
+            "pass_rate": self.pass_rate,
+        }
 
 
 @dataclass
@@ -515,7 +615,10 @@ def _stat_base(session: Session, principal: Principal | None, filters: dict[str,
 
 
 def statistics(
-    session: Session, principal: Principal | None, filters: dict[str, str] | None = None, lang: str = "zh"
+    session: Session,
+    principal: Principal | None,
+    filters: dict[str, str] | None = None,
+    lang: str = "zh",
 ) -> Statistics:
     """Pass rate by product category and by city of the producer, final inspections only."""
     from jiliang.regions.service import names
@@ -529,20 +632,32 @@ def statistics(
         return [(key, int(total), int(ok or 0)) for key, total, ok in rows]
 
     by_category = [
-        Row(key or "", pick(CATEGORIES.get(key), lang) if key in CATEGORIES else (key or "—"), t, ok)
+        Row(
+            key or "", pick(CATEGORIES.get(key), lang) if key in CATEGORIES else (key or "—"), t, ok
+        )
         for key, t, ok in grouped(base.c.category)
     ]
     region_names = names(session, lang)
-    by_city = [Row(key or "", region_names.get(key or "", key or "—"), t, ok) for key, t, ok in grouped(base.c.city_code)]
-    overall = Row("all", "合计" if lang != "en" else "All", sum(r.total for r in by_category),
-                  sum(r.passed for r in by_category))
+    by_city = [
+        Row(key or "", region_names.get(key or "", key or "—"), t, ok)
+        for key, t, ok in grouped(base.c.city_code)
+    ]
+    overall = Row(
+        "all",
+        "合计" if lang != "en" else "All",
+        sum(r.total for r in by_category),
+        sum(r.passed for r in by_category),
+    )
     by_category.sort(key=lambda r: (-r.total, r.key))
     by_city.sort(key=lambda r: (-r.total, r.key))
     return Statistics(overall, by_category, by_city, flt)
 
 
 def statistics_xlsx(
-    session: Session, principal: Principal | None, filters: dict[str, str] | None = None, lang: str = "zh"
+    session: Session,
+    principal: Principal | None,
+    filters: dict[str, str] | None = None,
+    lang: str = "zh",
 ) -> bytes:
     """Workbook: pass rate by category, by city, and the final inspections behind them."""
     from openpyxl import Workbook
@@ -550,11 +665,17 @@ def statistics_xlsx(
 
     stats = statistics(session, principal, filters, lang)
     en = lang == "en"
-    head = ["Group", "Inspections", "Passed", "Failed", "Pass rate"] if en else ["分组", "检验批次", "合格", "不合格", "合格率"]
+    head = (
+        ["Group", "Inspections", "Passed", "Failed", "Pass rate"]
+        if en
+        else ["分组", "检验批次", "合格", "不合格", "合格率"]
+    )
     wb = Workbook()
     ws = wb.active
-    for title, rows in (("By category" if en else "按商品类别", stats.by_category),
-                        ("By city" if en else "按城市", stats.by_city)):
+    for title, rows in (
+        ("By category" if en else "按商品类别", stats.by_category),
+        ("By city" if en else "按城市", stats.by_city),
+    ):
         if ws is None or ws.max_row > 1:
             ws = wb.create_sheet()
         ws.title = title
@@ -568,21 +689,65 @@ def statistics_xlsx(
         ws = None
     detail = wb.create_sheet("Inspections" if en else "检验记录")
     detail.append(
-        ["No.", "Sampled on", "Producer", "USCC", "City", "Product", "Category", "Nominal", "Unit",
-         "Rules", "Lot size", "n", "Verdict", "Campaign"] if en else
-        ["编号", "抽样日期", "生产者", "统一社会信用代码", "城市", "商品名称", "类别", "标注净含量", "单位",
-         "检验规则", "批量", "样本量", "结论", "专项检查"]
+        [
+            "No.",
+            "Sampled on",
+            "Producer",
+            "USCC",
+            "City",
+            "Product",
+            "Category",
+            "Nominal",
+            "Unit",
+            "Rules",
+            "Lot size",
+            "n",
+            "Verdict",
+            "Campaign",
+        ]
+        if en
+        else [
+            "编号",
+            "抽样日期",
+            "生产者",
+            "统一社会信用代码",
+            "城市",
+            "商品名称",
+            "类别",
+            "标注净含量",
+            "单位",
+            "检验规则",
+            "批量",
+            "样本量",
+            "结论",
+            "专项检查",
+        ]
     )
     from jiliang.regions.service import names
 
     region_names = names(session, lang)
-    stmt = _stat_base(session, principal, stats.filters).order_by(NetContentInspection.sampled_at, NetContentInspection.id)
+    stmt = _stat_base(session, principal, stats.filters).order_by(
+        NetContentInspection.sampled_at, NetContentInspection.id
+    )
     for obj in session.scalars(stmt.limit(100_000)):
-        detail.append([
-            obj.id, obj.sampled_at, obj.producer_name, obj.producer_uscc, region_names.get(obj.city_code or "", ""),
-            obj.product_name, pick(CATEGORIES.get(obj.category), lang), obj.nominal, obj.unit, obj.rules,
-            obj.lot_size, obj.sample_size, pick(VERDICTS.get(obj.verdict), lang), obj.campaign or "",
-        ])
+        detail.append(
+            [
+                obj.id,
+                obj.sampled_at,
+                obj.producer_name,
+                obj.producer_uscc,
+                region_names.get(obj.city_code or "", ""),
+                obj.product_name,
+                pick(CATEGORIES.get(obj.category), lang),
+                obj.nominal,
+                obj.unit,
+                obj.rules,
+                obj.lot_size,
+                obj.sample_size,
+                pick(VERDICTS.get(obj.verdict), lang),
+                obj.campaign or "",
+            ]
+        )
         detail.cell(detail.max_row, 2).number_format = "yyyy-mm-dd"
     for cell in detail[1]:
         cell.font = Font(bold=True)
@@ -601,7 +766,9 @@ def _check_categories(value: list[str]) -> list[str]:
         if key not in CATEGORIES:
             key = next((k for k, (zh, en) in CATEGORIES.items() if item in (zh, en)), "")
         if not key:
-            raise FieldRule(f"未知类别 {item}", f"unknown category {item}; one of: {', '.join(CATEGORIES)}")
+            raise FieldRule(
+                f"未知类别 {item}", f"unknown category {item}; one of: {', '.join(CATEGORIES)}"
+            )
         if key not in out:
             out.append(key)
     if not out:
@@ -617,9 +784,16 @@ def _prepare_declaration(session: Session, principal: Principal, values: dict, o
             values["org_id"] = principal.org_id
         org = session.get(Organisation, values["org_id"])
         if org is None or org.kind not in PRODUCER_KINDS:
-            raise ValidationFailed.one("org_id", "声明单位应为企业或个体工商户", "must be an enterprise")
-        values.update(org_name=org.name, org_uscc=org.uscc, region_code=org.region_code, city_code=org.city_code,
-                      status="active")
+            raise ValidationFailed.one(
+                "org_id", "声明单位应为企业或个体工商户", "must be an enterprise"
+            )
+        values.update(
+            org_name=org.name,
+            org_uscc=org.uscc,
+            region_code=org.region_code,
+            city_code=org.city_code,
+            status="active",
+        )
         if values.get("declared_on") is None:
             values["declared_on"] = date.today()
         if values.get("public") is None:
@@ -634,25 +808,42 @@ DECLARATIONS = Resource(
     entity="capability_declaration",
     model=CapabilityDeclaration,
     label=("C 标志自我声明", "C-mark self-declarations"),
-    policy=OwnedPolicy(CapabilityDeclaration, "org_id", frozenset({"enterprise"}), ("region_code", "city_code")),
+    policy=OwnedPolicy(
+        CapabilityDeclaration, "org_id", frozenset({"enterprise"}), ("region_code", "city_code")
+    ),
     default_sort="-declared_on",
     title=lambda o, lang: o.org_name,
     prepare=_prepare_declaration,
     retire_status="withdrawn",
     fields=[
         Field("org_id", ("声明单位", "Organisation"), "ref", ref="org"),
-        Field("categories", ("商品类别", "Product categories"), "list", required=True, check=_check_categories),
+        Field(
+            "categories",
+            ("商品类别", "Product categories"),
+            "list",
+            required=True,
+            check=_check_categories,
+        ),
         Field("products", ("商品范围说明", "Products"), "text", search=True, max_len=2000),
         Field("declared_on", ("声明日期", "Declared on"), "date", sort=True),
         Field("public", ("公开", "Public"), "bool"),
         Field("org_name", ("单位名称", "Name"), search=True, sort=True, editable=False),
         Field("org_uscc", ("统一社会信用代码", "USCC"), search=True, editable=False),
-        Field("status", ("状态", "Status"), "choice", choices=DECLARATION_STATUS, filter=True, editable=False),
+        Field(
+            "status",
+            ("状态", "Status"),
+            "choice",
+            choices=DECLARATION_STATUS,
+            filter=True,
+            editable=False,
+        ),
     ],
 )
 
 
-def declare(session: Session, principal: Principal | None, data: dict[str, Any]) -> CapabilityDeclaration:
+def declare(
+    session: Session, principal: Principal | None, data: dict[str, Any]
+) -> CapabilityDeclaration:
     """A producer declares its own capability (an administrator may enter one for it)."""
     p = require(principal)
     if not (p.is_admin or p.role == "enterprise"):
@@ -665,22 +856,32 @@ def withdraw(session: Session, principal: Principal | None, ident: Any, reason: 
 
 
 def list_declarations(
-    session: Session, principal: Principal | None, q: str | None = None, status: str | None = None,
-    page: int = 1, per_page: int = 25,
+    session: Session,
+    principal: Principal | None,
+    q: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
 ) -> resources.Page:
     filters = {"status": status} if status else None
     return resources.list_page(session, principal, DECLARATIONS, q, filters, None, page, per_page)
 
 
 def public_declarations(
-    session: Session, q: str | None = None, category: str | None = None, page: int = 1, per_page: int = 25
+    session: Session,
+    q: str | None = None,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
 ) -> resources.Page:
     """The public register: active, public declarations; no sign-in, no scope."""
     m = CapabilityDeclaration
     stmt = select(m).where(m.public.is_(True), m.status == "active")
     if q and q.strip():
         term = f"%{q.strip()}%"
-        stmt = stmt.where(or_(m.org_name.ilike(term), m.org_uscc.ilike(term), m.products.ilike(term)))
+        stmt = stmt.where(
+            or_(m.org_name.ilike(term), m.org_uscc.ilike(term), m.products.ilike(term))
+        )
     if category:
         if category not in CATEGORIES:
             raise ValidationFailed.one("category", "未知类别", "unknown category")
@@ -689,9 +890,13 @@ def public_declarations(
     page = max(1, int(page))
     per_page = min(max(1, int(per_page)), resources.MAX_PER_PAGE)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = list(session.scalars(
-        stmt.order_by(m.declared_on.desc(), m.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ))
+    items = list(
+        session.scalars(
+            stmt.order_by(m.declared_on.desc(), m.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
     return resources.Page(items=items, total=total, page=page, per_page=per_page)
 
 

@@ -32,7 +32,11 @@ from jiliang.web.views import _check_csrf, add_nav, add_templates, render
 
 router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
-add_nav("/netcontent", ("定量包装商品", "Prepackaged goods"), frozenset({"admin", "regulator", "enterprise"}))
+add_nav(
+    "/netcontent",
+    ("定量包装商品", "Prepackaged goods"),
+    frozenset({"admin", "regulator", "enterprise"}),
+)
 
 # commit before the response leaves: a client that follows a redirect (or reads right after a
 # 201) must find the row; the default request scope commits only after the response is sent
@@ -66,7 +70,9 @@ def _need(who: Principal | None) -> Principal:
 def _inspector(who: Principal | None) -> Principal:
     who = _need(who)
     if not (who.is_admin or who.is_regulator):
-        raise Forbidden("只有监管人员可以录入净含量检验", "Only regulators record net-content inspections")
+        raise Forbidden(
+            "只有监管人员可以录入净含量检验", "Only regulators record net-content inspections"
+        )
     return who
 
 
@@ -105,22 +111,41 @@ def inspection_list(request: Request, db: DB, who: MaybeWho) -> Response:
     params = request.query_params
     filters = {k: v for k, v in params.items() if k in service.FILTERS and v}
     q = params.get("q") or None
-    page = service.list_inspections(db, who, q, filters, params.get("sort") or None, _int(params.get("page")), 25)
+    page = service.list_inspections(
+        db, who, q, filters, params.get("sort") or None, _int(params.get("page")), 25
+    )
     from jiliang.regions.service import names
 
     keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
-    return render(request, "netcontent_list.html", _ctx(
-        request, who, page=page, q=q or "", filters=filters, cities=_cities(db, who, lang),
-        region_names=names(db, lang), can_inspect=who.is_admin or who.is_regulator,
-        qs=lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
-    ))
+    return render(
+        request,
+        "netcontent_list.html",
+        _ctx(
+            request,
+            who,
+            page=page,
+            q=q or "",
+            filters=filters,
+            cities=_cities(db, who, lang),
+            region_names=names(db, lang),
+            can_inspect=who.is_admin or who.is_regulator,
+            qs=lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
+        ),
+    )
 
 
 # ------------------------------------------------------------------ form
 
 
-def _form(request: Request, db: DB, who: Principal, values: dict[str, Any], errors: dict[str, str],
-          obj: Any = None, status_code: int = 200) -> Response:
+def _form(
+    request: Request,
+    db: DB,
+    who: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    obj: Any = None,
+    status_code: int = 200,
+) -> Response:
     lang = request_lang(request)
     producers = service.producers(db, who, None, 50)
     chosen = values.get("producer_org_id")
@@ -128,24 +153,58 @@ def _form(request: Request, db: DB, who: Principal, values: dict[str, Any], erro
         from jiliang.orgs.models import Organisation
 
         org = db.get(Organisation, int(chosen)) if str(chosen).isdigit() else None
-        if org is not None and org.id in {o.id for o in service.producers(db, who, org.uscc or org.name, 100)}:
+        if org is not None and org.id in {
+            o.id for o in service.producers(db, who, org.uscc or org.name, 100)
+        }:
             producers = [org, *producers]
-    return render(request, "netcontent_form.html", _ctx(
-        request, who, values=values, errors=errors, obj=obj, producers=producers, lang_code=lang,
-    ), status_code)
+    return render(
+        request,
+        "netcontent_form.html",
+        _ctx(
+            request,
+            who,
+            values=values,
+            errors=errors,
+            obj=obj,
+            producers=producers,
+            lang_code=lang,
+        ),
+        status_code,
+    )
 
 
 @router.get("/netcontent/new")
 def inspection_new(request: Request, db: DB, who: MaybeWho) -> Response:
     who = _inspector(who)
-    values: dict[str, Any] = {"rules": service.DEFAULT_RULES, "quantity": "mass", "unit": "g",
-                              "sampled_at": date.today().isoformat(), "category": "food"}
-    values.update({k: v for k, v in request.query_params.items() if k in ("producer_org_id", "campaign")})
+    values: dict[str, Any] = {
+        "rules": service.DEFAULT_RULES,
+        "quantity": "mass",
+        "unit": "g",
+        "sampled_at": date.today().isoformat(),
+        "category": "food",
+    }
+    values.update(
+        {k: v for k, v in request.query_params.items() if k in ("producer_org_id", "campaign")}
+    )
     return _form(request, db, who, values, {})
 
 
-FORM_FIELDS = ("producer_org_id", "product_name", "category", "brand", "batch_no", "quantity", "nominal",
-               "unit", "rules", "lot_size", "campaign", "sampled_at", "measurements", "status")
+FORM_FIELDS = (
+    "producer_org_id",
+    "product_name",
+    "category",
+    "brand",
+    "batch_no",
+    "quantity",
+    "nominal",
+    "unit",
+    "rules",
+    "lot_size",
+    "campaign",
+    "sampled_at",
+    "measurements",
+    "status",
+)
 
 
 async def _read_form(request: Request) -> dict[str, Any]:
@@ -219,17 +278,32 @@ def inspection_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> 
         except Forbidden:
             can_write = False
     r = obj.result
-    flagged = {i: "t2" for i in r.get("t2_indices", [])} | {i: "t1" for i in r.get("t1_indices", [])}
-    return render(request, "netcontent_detail.html", _ctx(
-        request, who, obj=obj, r=r, flagged=flagged, region_names=names(db, lang), can_write=can_write,
-        entries=audit.entries_for(db, service.INSPECTIONS.entity, obj.id) if can_write or who.is_regulator else [],
-        quantity_zh=prepackaged.rules._QUANTITY_ZH,
-    ))
+    flagged = {i: "t2" for i in r.get("t2_indices", [])} | {
+        i: "t1" for i in r.get("t1_indices", [])
+    }
+    return render(
+        request,
+        "netcontent_detail.html",
+        _ctx(
+            request,
+            who,
+            obj=obj,
+            r=r,
+            flagged=flagged,
+            region_names=names(db, lang),
+            can_write=can_write,
+            entries=audit.entries_for(db, service.INSPECTIONS.entity, obj.id)
+            if can_write or who.is_regulator
+            else [],
+            quantity_zh=prepackaged.rules._QUANTITY_ZH,
+        ),
+    )
 
 
 @router.post("/netcontent/{item_id:int}/finalize")
-def inspection_finalize(request: Request, item_id: int, db: DB, who: MaybeWho,
-                        csrf: Annotated[str, Form()] = "") -> Response:
+def inspection_finalize(
+    request: Request, item_id: int, db: DB, who: MaybeWho, csrf: Annotated[str, Form()] = ""
+) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
     service.finalize_inspection(db, who, item_id)
@@ -237,8 +311,14 @@ def inspection_finalize(request: Request, item_id: int, db: DB, who: MaybeWho,
 
 
 @router.post("/netcontent/{item_id:int}/void")
-def inspection_void(request: Request, item_id: int, db: DB, who: MaybeWho,
-                    reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+def inspection_void(
+    request: Request,
+    item_id: int,
+    db: DB,
+    who: MaybeWho,
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
     service.void_inspection(db, who, item_id, reason)
@@ -264,12 +344,17 @@ def bar_chart_svg(rows: list[service.Row], title: str, lang: str) -> str:
         label = row.label if len(row.label) <= 14 else row.label[:13] + "…"
         rate_text = f"{rate:.1%}" if row.total else "—"
         count = f"{row.passed}/{row.total}"
+        text_y = f"{y + bar * 0.72:.1f}"
         parts.append(
-            f'<g data-key="{escape(row.key)}"><title>{escape(row.label)}: {rate_text} ({count})</title>'
-            f'<text x="{left - 8}" y="{y + bar * 0.72:.1f}" text-anchor="end" font-size="13">{escape(label)}</text>'
+            f'<g data-key="{escape(row.key)}">'
+            f"<title>{escape(row.label)}: {rate_text} ({count})</title>"
+            f'<text x="{left - 8}" y="{text_y}" text-anchor="end" font-size="13">'
+            f"{escape(label)}</text>"
             f'<rect x="{left}" y="{y}" width="{inner}" height="{bar}" fill="#eef1f4" rx="3"/>'
-            f'<rect x="{left}" y="{y}" width="{inner * rate:.1f}" height="{bar}" fill="{colour}" rx="3"/>'
-            f'<text x="{left + inner + 8}" y="{y + bar * 0.72:.1f}" font-size="13">{rate_text} · {count}</text></g>'
+            f'<rect x="{left}" y="{y}" width="{inner * rate:.1f}" height="{bar}" '
+            f'fill="{colour}" rx="3"/>'
+            f'<text x="{left + inner + 8}" y="{text_y}" font-size="13">'
+            f"{rate_text} · {count}</text></g>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -284,14 +369,25 @@ def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
     stats = service.statistics(db, who, filters, lang)
     en = lang == "en"
     charts = {
-        "category": bar_chart_svg(stats.by_category, "Pass rate by category" if en else "按商品类别的合格率", lang),
+        "category": bar_chart_svg(
+            stats.by_category, "Pass rate by category" if en else "按商品类别的合格率", lang
+        ),
         "city": bar_chart_svg(stats.by_city, "Pass rate by city" if en else "按城市的合格率", lang),
     }
     campaigns = service.campaigns(db, who)
-    return render(request, "netcontent_statistics.html", _ctx(
-        request, who, stats=stats, charts=charts, filters=filters, campaigns=campaigns,
-        export_qs=urlencode(filters),
-    ))
+    return render(
+        request,
+        "netcontent_statistics.html",
+        _ctx(
+            request,
+            who,
+            stats=stats,
+            charts=charts,
+            filters=filters,
+            campaigns=campaigns,
+            export_qs=urlencode(filters),
+        ),
+    )
 
 
 # ------------------------------------------------------------------ C-mark declarations
@@ -302,10 +398,20 @@ def declarations_page(request: Request, db: DB, who: MaybeWho) -> Response:
     who = _need(who)
     q = request.query_params.get("q") or None
     page = service.list_declarations(db, who, q, None, _int(request.query_params.get("page")), 50)
-    return render(request, "netcontent_declarations.html", _ctx(
-        request, who, page=page, q=q or "", values={}, errors={},
-        can_declare=who.role == "enterprise" or who.is_admin, today=date.today().isoformat(),
-    ))
+    return render(
+        request,
+        "netcontent_declarations.html",
+        _ctx(
+            request,
+            who,
+            page=page,
+            q=q or "",
+            values={},
+            errors={},
+            can_declare=who.role == "enterprise" or who.is_admin,
+            today=date.today().isoformat(),
+        ),
+    )
 
 
 @router.post("/netcontent/declarations")
@@ -326,16 +432,33 @@ async def declarations_save(request: Request, db: DB, who: MaybeWho) -> Response
     except ValidationFailed as exc:
         db.rollback()
         page = service.list_declarations(db, who, None, None, 1, 50)
-        return render(request, "netcontent_declarations.html", _ctx(
-            request, who, page=page, q="", values=data, errors=_errors(request, exc),
-            can_declare=True, today=date.today().isoformat(),
-        ), 422)
+        return render(
+            request,
+            "netcontent_declarations.html",
+            _ctx(
+                request,
+                who,
+                page=page,
+                q="",
+                values=data,
+                errors=_errors(request, exc),
+                can_declare=True,
+                today=date.today().isoformat(),
+            ),
+            422,
+        )
     return RedirectResponse("/netcontent/declarations?saved=1", status_code=303)
 
 
 @router.post("/netcontent/declarations/{item_id:int}/withdraw")
-def declarations_withdraw(request: Request, item_id: int, db: DB, who: MaybeWho,
-                          reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+def declarations_withdraw(
+    request: Request,
+    item_id: int,
+    db: DB,
+    who: MaybeWho,
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
     service.withdraw(db, who, item_id, reason)
@@ -354,7 +477,16 @@ def public_c_mark(request: Request, db: DB) -> Response:
     from jiliang.regions.service import names
 
     keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
-    return render(request, "netcontent_public.html", _ctx(
-        request, None, page=page, q=q or "", category=category or "", region_names=names(db, lang),
-        qs=lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
-    ))
+    return render(
+        request,
+        "netcontent_public.html",
+        _ctx(
+            request,
+            None,
+            page=page,
+            q=q or "",
+            category=category or "",
+            region_names=names(db, lang),
+            qs=lambda **kw: urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}}),
+        ),
+    )
