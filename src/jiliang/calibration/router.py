@@ -1,0 +1,236 @@
+"""REST API of calibration and verification work under /api/v1/calibration (thin: the
+service checks permissions and scope, writes and audits)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import Field as PField
+from sqlalchemy.orm import Session
+
+from jiliang.api.deps import principal, request_lang
+from jiliang.calibration import service
+from jiliang.core import audit
+from jiliang.core.db import get_session
+from jiliang.core.resources import MAX_INT
+from jiliang.core.security import Principal
+
+router = APIRouter(prefix="/api/v1/calibration", tags=["calibration"])
+
+# commit before the response leaves: a client that follows a redirect (or reads right after a
+# 201) must find the row; the default request scope commits only after the response is sent
+DB = Annotated[Session, Depends(get_session, scope="function")]
+Who = Annotated[Principal, Depends(principal)]
+Lang = Annotated[str, Depends(request_lang)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_INT)]
+Num = Annotated[float, PField(allow_inf_nan=False, ge=-1e15, le=1e15)]
+Id = Annotated[int, PField(ge=1, le=MAX_INT)]
+Kind = Literal["initial_verification", "subsequent_verification", "in_use_inspection", "calibration"]
+Text = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nominal: Num
+    readings: Annotated[list[Num], PField(max_length=100)] = []
+    as_found: Num | None = None
+    as_left: Num | None = None
+    mpe: Num | None = None
+    mpe_lower: Num | None = None
+    mpe_upper: Num | None = None
+    expanded_uncertainty: Annotated[float, PField(allow_inf_nan=False, ge=0, le=1e15)] | None = None
+    coverage_factor: Annotated[float, PField(allow_inf_nan=False, gt=0, le=100)] | None = None
+    uncertainty_basis: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+Points = Annotated[list[Point], PField(max_length=service.MAX_POINTS)]
+Ids = Annotated[list[Id], PField(max_length=50)]
+
+
+class RecordFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Kind | None = None
+    procedure_code: Annotated[str, StringConstraints(max_length=40)] | None = None
+    procedure_title: Annotated[str, StringConstraints(max_length=200)] | None = None
+    performed_on: date | None = None
+    location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    temperature: Num | None = None
+    humidity: Num | None = None
+    unit: Annotated[str, StringConstraints(max_length=20)] | None = None
+    standard_ids: Ids | None = None
+    device_ids: Ids | None = None
+    material_ids: Ids | None = None
+    decision_rule: dict[str, Any] | None = None
+    uncertainty_model: dict[str, Any] | None = None
+    points: Points | None = None
+    override_reason: Text | None = None
+
+
+class RecordCreate(RecordFields):
+    instrument_id: Id
+    kind: Kind
+    lab_org_id: Id | None = None
+
+
+class RecordUpdate(RecordFields):
+    reason: Text | None = None
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Annotated[str, StringConstraints(max_length=200)]
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class ComputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision_rule: dict[str, Any] | None = None
+    uncertainty_model: dict[str, Any] | None = None
+    points: Points = []
+
+
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["m1", "a3", "s2"] = "a3"
+    target: Annotated[float, PField(gt=0, lt=1)] = 0.9
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+def _data(body: BaseModel) -> dict[str, Any]:
+    data = body.model_dump(exclude_unset=True)
+    if "points" in data and data["points"] is not None:
+        data["points"] = [{k: v for k, v in p.items() if v is not None} for p in data["points"]]
+    return data
+
+
+@router.get("/records", summary="Calibration and verification records in the caller's scope")
+def list_records(
+    db: DB, who: Who,
+    status: Literal["draft", "submitted", "reviewed", "approved", "returned", "superseded"] | None = None,
+    instrument_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    kind: Kind | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> dict[str, Any]:
+    pg = service.list_records(db, who, status, instrument_id, kind, q, page, per_page)
+    return {"total": pg.total, "page": pg.page, "per_page": pg.per_page,
+            "items": [service.record_dict(db, r) for r in pg.items]}
+
+
+@router.post("/records", status_code=201, summary="Open a record (draft) with its points")
+def create_record(body: RecordCreate, db: DB, who: Who) -> dict[str, Any]:
+    rec = service.create_record(db, who, _data(body))
+    return service.record_dict(db, rec)
+
+
+@router.get("/records/{item_id}", summary="One record with points and signatures")
+def get_record(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
+    return service.record_dict(db, service.get_record(db, who, item_id))
+
+
+@router.patch("/records/{item_id}", summary="Change a draft or returned record")
+def update_record(item_id: ItemId, body: RecordUpdate, db: DB, who: Who) -> dict[str, Any]:
+    return service.record_dict(db, service.update_record(db, who, item_id, _data(body)))
+
+
+def _sign(step: str):
+    def endpoint(item_id: ItemId, body: SignIn, db: DB, who: Who, lang: Lang) -> dict[str, Any]:
+        return service.record_dict(db, service.sign(db, who, item_id, step, body.password, lang))
+
+    return endpoint
+
+
+router.add_api_route("/records/{item_id}/submit", _sign("performed"), methods=["POST"],
+                     summary="Sign as the metrologist who did the work (password again)")
+router.add_api_route("/records/{item_id}/review", _sign("reviewed"), methods=["POST"],
+                     summary="Sign as reviewer (核验员)")
+router.add_api_route("/records/{item_id}/approve", _sign("approved"), methods=["POST"],
+                     summary="Sign as approver (批准人); applies the effects on the instrument")
+
+
+@router.post("/records/{item_id}/return", summary="Send a submitted or reviewed record back")
+def return_record(item_id: ItemId, body: ReasonIn, db: DB, who: Who) -> dict[str, Any]:
+    return service.record_dict(db, service.return_record(db, who, item_id, body.reason))
+
+
+@router.post("/records/{item_id}/correct", status_code=201,
+             summary="Open a correction that supersedes an approved record once approved")
+def correct_record(item_id: ItemId, body: ReasonIn, db: DB, who: Who) -> dict[str, Any]:
+    return service.record_dict(db, service.correct(db, who, item_id, body.reason))
+
+
+@router.get("/records/{item_id}/notice", summary="Verification-result notice data of a failed verification")
+def record_notice(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
+    rec = service.get_record(db, who, item_id)
+    return {"record_id": rec.id, "notice": rec.notice}
+
+
+@router.get("/records/{item_id}/audit", summary="Audit trail of a record")
+def record_audit(item_id: ItemId, db: DB, who: Who) -> list[dict[str, Any]]:
+    rec = service.get_record(db, who, item_id)
+    return [
+        {"at": e.at.isoformat(timespec="seconds"), "actor": e.actor_name, "action": e.action,
+         "before": e.before, "after": e.after, "reason": e.reason}
+        for e in reversed(audit.entries_for(db, service.RECORDS.entity, rec.id))
+    ]
+
+
+@router.post("/compute", summary="Errors, U, TUR and verdicts of points (live form computation)")
+def compute(body: ComputeIn, who: Who) -> dict[str, Any]:
+    data = _data(body)
+    return service.compute(data.get("decision_rule"), data.get("uncertainty_model"), data.get("points", []))
+
+
+@router.get("/instruments", summary="Find instruments by serial number to accept for work (lab roles)")
+def find_instruments(db: DB, who: Who, serial: Annotated[str, Query(max_length=100)] = "") -> list[dict]:
+    return service.find_instruments(db, who, serial)
+
+
+@router.get("/instruments/{item_id}/history", summary="Records of an instrument and as-found error series")
+def instrument_history(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
+    return service.instrument_history(db, who, item_id)
+
+
+@router.get("/lab-resources", summary="The caller's lab standards, devices and RM lots with validity")
+def lab_resources(db: DB, who: Who, on: date | None = None) -> dict[str, Any]:
+    return service.lab_resources(db, who, on)
+
+
+@router.get("/intervals/{type_id}", summary="Interval analysis of an instrument type (RP-1 / OIML D 10)")
+def intervals(
+    type_id: ItemId, db: DB, who: Who,
+    method: Literal["m1", "a3", "s2"] = "a3",
+    target: Annotated[float, Query(gt=0, lt=1)] = 0.9,
+) -> dict[str, Any]:
+    return service.analyse_intervals(db, who, type_id, method, target)
+
+
+@router.post("/intervals/{type_id}/proposals", status_code=201,
+             summary="Propose the recommended interval (applies after a lab manager approves)")
+def propose(type_id: ItemId, body: ProposalIn, db: DB, who: Who) -> dict[str, Any]:
+    return service.policy_dict(service.propose_interval(db, who, type_id, body.method, body.target))
+
+
+@router.get("/interval-policies", summary="Interval proposals and approved policies in scope")
+def policies(
+    db: DB, who: Who, type_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+) -> list[dict[str, Any]]:
+    return [service.policy_dict(p) for p in service.list_policies(db, who, type_id)]
+
+
+@router.post("/interval-policies/{item_id}/decision", summary="Approve or reject a proposed interval")
+def decide(item_id: ItemId, body: DecisionIn, db: DB, who: Who) -> dict[str, Any]:
+    return service.policy_dict(service.decide_interval(db, who, item_id, body.approve, body.reason))
