@@ -111,12 +111,21 @@ def test_a_failing_lot_shows_its_reasons_live(page: Page, sign_in):
 
 
 def test_the_form_fits_a_phone(page: Page, sign_in):
+    org_id, _name, _uscc = _yanta_producer()
     sign_in("yanta")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/netcontent/new")
+    page.goto(f"/netcontent/new?producer_org_id={org_id}")
     expect(page.get_by_test_id("measurements")).to_be_visible()
     overflow = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
+    # the verdict also shows right under the box, where the inspector's thumb is
+    page.get_by_test_id("product_name").fill("矿泉水")
+    page.get_by_test_id("nominal").fill("500")
+    page.get_by_test_id("lot_size").fill("120")
+    page.get_by_test_id("measurements").fill("\n".join(["500.5"] * 50))
+    mini = page.get_by_test_id("live-mini")
+    expect(mini).to_be_visible()
+    expect(mini).to_have_text("合格 · n = 50 · T1 0 · T2 0")
 
 
 def test_public_c_mark_register_needs_no_sign_in(page: Page):
