@@ -212,3 +212,13 @@ def test_editor_json_layout_round_trips(key):
     text = dump(EXAMPLES[key])
     assert json.loads(text) == EXAMPLES[key]
     assert text.startswith("{\n  ")  # indented, short parts on one line
+
+
+def test_page_limits_what_a_public_request_may_ask_for():
+    from jiliang.web.uncertainty import apply_options, strings
+
+    doc = dict(EXAMPLES[MASS], mcm={"trials": 1000, "threads": 512, "histogram_bins": 10**6})
+    out = apply_options(doc, {}, strings("en"))
+    assert "threads" not in out["mcm"] and out["mcm"]["histogram_bins"] == 200
+    out = apply_options(doc, {"trials": "adaptive"}, strings("en"))
+    assert out["mcm"]["trials"] == "adaptive" and out["mcm"]["max_trials"] <= 5_000_000

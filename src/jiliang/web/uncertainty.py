@@ -395,6 +395,11 @@ def apply_options(doc: dict[str, Any], form: dict[str, Any], s: dict[str, str]) 
             mcm["seed"] = int(seed)
         except ValueError:
             raise PageError(f"{s['bad_number']}: {seed}", "seed") from None
+    # a public page: the server picks the threads, and the histogram stays drawable
+    mcm.pop("threads", None)
+    bins = mcm.get("histogram_bins")
+    if isinstance(bins, int | float) and not isinstance(bins, bool) and not 10 <= bins <= 200:
+        mcm["histogram_bins"] = 200 if bins > 200 else 10
     if mcm:
         doc["mcm"] = mcm
     if "mcm" in doc.get("methods", ["gum", "mcm"]):
