@@ -125,7 +125,7 @@ def test_regulator_drills_down_filters_and_opens_audit_trail(page: Page, sign_in
     expect(page.locator("dd[data-field=status]")).to_have_text("超期未检")
     audit = page.get_by_test_id("audit")
     expect(audit.locator("thead th")).to_have_text(["时间", "操作人", "操作", "变更内容", "原因"])
-    expect(audit.locator("tbody tr").first.locator("td").nth(2)).to_have_text("create")
+    expect(audit.locator("tbody tr").first.locator("td").nth(2)).to_have_text("新建")
     expect(page.get_by_role("heading", name="审计追踪")).to_be_visible()
     screenshot(page, "instrument")
 
@@ -180,7 +180,7 @@ def test_enterprise_registers_instrument_fixing_an_invalid_field(page: Page, sig
     expect(entries).to_have_count(1)
     cells = entries.first.locator("td")
     expect(cells.nth(1)).to_have_text("enterprise")
-    expect(cells.nth(2)).to_have_text("create")
+    expect(cells.nth(2)).to_have_text("新建")
 
     created = instrument_where(serial_no=serial)
     assert created is not None and created.status == "registered"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -32,7 +33,12 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def optional_principal(request: Request, session: Session = Depends(get_session)) -> Principal | None:
+# One session per request, committed before the response is sent (scope="function"), so a
+# client that follows a redirect or reads right after a write always sees the write.
+DB = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def optional_principal(request: Request, session: DB) -> Principal | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         user = user_for_token(session, auth[7:].strip())

@@ -8,13 +8,11 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints, create_model
 from pydantic import Field as PydanticField
-from sqlalchemy.orm import Session
 
 import jiliang.instruments.io  # noqa: F401  (registers the spreadsheet importers and exporters)
 import jiliang.models  # noqa: F401  (fills the resource registry)
-from jiliang.api.deps import principal, request_lang
+from jiliang.api.deps import DB, principal, request_lang
 from jiliang.core import audit, resources
-from jiliang.core.db import get_session
 from jiliang.core.errors import Unauthorized
 from jiliang.core.importer import (
     EXPORTERS,
@@ -34,7 +32,6 @@ from jiliang.regions import service as regions
 router = APIRouter(prefix="/api/v1")
 
 Lang = Annotated[str, Depends(request_lang)]
-DB = Annotated[Session, Depends(get_session)]
 Who = Annotated[Principal, Depends(principal)]
 ItemId = Annotated[int, Path(ge=1, le=resources.MAX_INT)]
 

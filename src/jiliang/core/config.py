@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     default_lang: str = "zh"
     session_max_age: int = 12 * 3600
     demo_password: str = "jiliang-demo"
+    public_url: str | None = None  # e.g. https://jiliang.example.gov.cn, printed in QR labels
 
     @property
     def sqlalchemy_url(self) -> str:

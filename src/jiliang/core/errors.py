@@ -28,7 +28,7 @@ class NotFound(DomainError):
     code = "not_found"
 
     def __init__(self, entity: str = "", ident: object = "") -> None:
-        super().__init__(f"未找到记录 {entity} {ident}".strip(), f"Not found: {entity} {ident}".strip())
+        super().__init__("未找到该记录，或您无权查看", "Record not found, or not yours to see", entity=entity)
 
 
 class Forbidden(DomainError):

@@ -161,7 +161,6 @@ def to_csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
 
 def to_xlsx(header: list[str], rows: Iterable[list[Any]], title: str = "export") -> bytes:
     from openpyxl import Workbook
-
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     def clean(value: Any) -> Any:  # control characters are not allowed in a worksheet

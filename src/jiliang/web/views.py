@@ -15,9 +15,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 import jiliang.models  # noqa: F401  (fills the resource registry)
-from jiliang.api.deps import csrf_token, optional_principal, request_lang
+from jiliang.api.deps import DB, csrf_token, optional_principal, request_lang
 from jiliang.core import audit, resources
-from jiliang.core.db import get_session
+from jiliang.core.config import get_settings
 from jiliang.core.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 from jiliang.core.i18n import pick, t
 from jiliang.core.importer import IMPORTERS, MAX_FILE_BYTES, columns_for, template_csv
@@ -42,7 +42,6 @@ def add_templates(directory: str | Path) -> None:
     if str(directory) not in paths:
         paths.append(str(directory))
 
-DB = Annotated[Session, Depends(get_session)]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 ALL_ROLES = frozenset(ROLES)
@@ -90,7 +89,18 @@ def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"status": status_code, "message": message}, status_code)
+    """An error page that keeps the signed-in user's menu."""
+    who = None
+    uid = request.session.get("uid") if "session" in request.scope else None
+    if uid is not None:
+        from jiliang.core.db import session_scope
+        from jiliang.people.models import User
+        from jiliang.people.service import principal_for
+
+        with session_scope() as db:
+            user = db.get(User, uid)
+            who = principal_for(db, user) if user is not None and user.status == "active" else None
+    return render(request, "error.html", {"who": who, "status": status_code, "message": message}, status_code)
 
 
 def _need(who: Principal | None) -> Principal:
@@ -204,7 +214,8 @@ def instrument_label(request: Request, item_id: int, db: DB, who: MaybeWho) -> R
 
     who = _need(who)
     inst = resources.get(db, who, INSTRUMENTS, item_id)
-    url = str(request.base_url).rstrip("/") + f"/q/{inst.qr_token}"
+    base = get_settings().public_url or str(request.base_url)
+    url = base.rstrip("/") + f"/q/{inst.qr_token}"
     buf = io.BytesIO()
     segno.make(url, error="m").save(buf, kind="svg", scale=5, xmldecl=False, svgns=True, border=2)
     refs = resources.ref_labels(db, INSTRUMENTS, [inst], request_lang(request))
@@ -339,6 +350,9 @@ def _detail_view(resource: Resource):
         ctx: dict[str, Any] = {
             "who": who, "res": resource, "obj": obj, "refs": refs, "entries": entries,
             "display": resources.display, "children": _children(db, who, resource, obj, lang),
+            "can_write": _can_write(db, who, resource, obj),
+            "field_labels": {f.name: pick(f.label, lang) for f in resource.fields},
+            "ACTIONS": AUDIT_ACTIONS,
         }
         if resource is INSTRUMENTS:
             ctx["next_statuses"] = sorted(TRANSITIONS[obj.status])
@@ -346,6 +360,22 @@ def _detail_view(resource: Resource):
         return render(request, "detail.html", ctx)
 
     return view
+
+
+AUDIT_ACTIONS = {
+    "create": ("新建", "Created"),
+    "update": ("修改", "Changed"),
+    "status": ("状态变更", "Status changed"),
+    "retire": ("注销", "Retired"),
+}
+
+
+def _can_write(db: Session, who: Principal, resource: Resource, obj: Any) -> bool:
+    try:
+        resource.policy.can_write(who, audit.snapshot(obj), db)
+    except Forbidden:
+        return False
+    return True
 
 
 CHILDREN = {"standards": ("standard-devices", "standard_id"), "materials": ("certified-values", "material_id")}
