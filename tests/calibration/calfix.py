@@ -32,26 +32,64 @@ def lab_setup() -> dict:
         for name in LAB_USERS:
             u = users[name]
             if s.scalar(select(Metrologist.id).where(Metrologist.user_id == u.id)) is None:
-                resources.create(s, SYSTEM, METROLOGISTS, {
-                    "name": u.display_name, "org_id": lab, "user_id": u.id,
-                    "certificate_no": f"T-{name}-{secrets.token_hex(3)}", "level": "first",
-                    "items": [ITEM, "压力表", "电子计价秤"], "valid_until": date.today() + timedelta(days=400),
-                })
+                resources.create(
+                    s,
+                    SYSTEM,
+                    METROLOGISTS,
+                    {
+                        "name": u.display_name,
+                        "org_id": lab,
+                        "user_id": u.id,
+                        "certificate_no": f"T-{name}-{secrets.token_hex(3)}",
+                        "level": "first",
+                        "items": [ITEM, "压力表", "电子计价秤"],
+                        "valid_until": date.today() + timedelta(days=400),
+                    },
+                )
         tag = secrets.token_hex(3)
-        good = resources.create(s, SYSTEM, STANDARDS, {
-            "name": f"F2 砝码标准装置 {tag}", "code": f"[T]{tag}-ok", "lab_org_id": lab, "quantity": "质量",
-            "level": "social_public", "assessment_valid_until": date.today() + timedelta(days=300),
-        })
-        dev = resources.create(s, SYSTEM, STANDARD_DEVICES, {
-            "standard_id": good.id, "name": f"F2 砝码组 {tag}",
-            "certificate_valid_until": date.today() + timedelta(days=200),
-        })
-        bad = resources.create(s, SYSTEM, STANDARDS, {
-            "name": f"过期砝码标准装置 {tag}", "code": f"[T]{tag}-lapsed", "lab_org_id": lab, "quantity": "质量",
-            "level": "social_public", "assessment_valid_until": date.today() - timedelta(days=10),
-        })
-        return {"lab": lab, "good": good.id, "device": dev.id, "lapsed": bad.id,
-                "users": {k: v.id for k, v in users.items()}}
+        good = resources.create(
+            s,
+            SYSTEM,
+            STANDARDS,
+            {
+                "name": f"F2 砝码标准装置 {tag}",
+                "code": f"[T]{tag}-ok",
+                "lab_org_id": lab,
+                "quantity": "质量",
+                "level": "social_public",
+                "assessment_valid_until": date.today() + timedelta(days=300),
+            },
+        )
+        dev = resources.create(
+            s,
+            SYSTEM,
+            STANDARD_DEVICES,
+            {
+                "standard_id": good.id,
+                "name": f"F2 砝码组 {tag}",
+                "certificate_valid_until": date.today() + timedelta(days=200),
+            },
+        )
+        bad = resources.create(
+            s,
+            SYSTEM,
+            STANDARDS,
+            {
+                "name": f"过期砝码标准装置 {tag}",
+                "code": f"[T]{tag}-lapsed",
+                "lab_org_id": lab,
+                "quantity": "质量",
+                "level": "social_public",
+                "assessment_valid_until": date.today() - timedelta(days=10),
+            },
+        )
+        return {
+            "lab": lab,
+            "good": good.id,
+            "device": dev.id,
+            "lapsed": bad.id,
+            "users": {k: v.id for k, v in users.items()},
+        }
 
 
 def new_scale(status: str = "due", type_code: str = "WT-NAWI") -> dict:
@@ -65,20 +103,35 @@ def new_scale(status: str = "due", type_code: str = "WT-NAWI") -> dict:
         owner = s.scalar(select(User.org_id).where(User.username == "enterprise"))
         org = s.get(Organisation, owner)
         t = s.scalar(select(InstrumentType).where(InstrumentType.code == type_code))
-        inst = Instrument(owner_org_id=owner, type_id=t.id, serial_no=f"CAL{secrets.token_hex(4).upper()}",
-                          model="ACS-30", region_code=org.region_code, city_code=org.city_code,
-                          use="trade_settlement", status=status, due_date=date.today() + timedelta(days=5),
-                          qr_token=secrets.token_urlsafe(16))
+        inst = Instrument(
+            owner_org_id=owner,
+            type_id=t.id,
+            serial_no=f"CAL{secrets.token_hex(4).upper()}",
+            model="ACS-30",
+            region_code=org.region_code,
+            city_code=org.city_code,
+            use="trade_settlement",
+            status=status,
+            due_date=date.today() + timedelta(days=5),
+            qr_token=secrets.token_urlsafe(16),
+        )
         s.add(inst)
         s.flush()
-        return {"id": inst.id, "serial_no": inst.serial_no, "owner": owner, "type_id": t.id,
-                "period_months": t.period_months}
+        return {
+            "id": inst.id,
+            "serial_no": inst.serial_no,
+            "owner": owner,
+            "type_id": t.id,
+            "period_months": t.period_months,
+        }
 
 
 MODEL = {
     "equations": ["E = indication - nominal + d_ind + d_ref"],
-    "inputs": {"d_ind": {"dist": "rectangular", "low": -0.001, "high": 0.001},
-               "d_ref": {"dist": "normal", "mean": 0, "std": 0.0005}},
+    "inputs": {
+        "d_ind": {"dist": "rectangular", "low": -0.001, "high": 0.001},
+        "d_ref": {"dist": "normal", "mean": 0, "std": 0.0005},
+    },
 }
 
 # Class III scale, e = 10 g: MPE ±0.5 e up to 500 e, ±1 e up to 2000 e, ±1.5 e above (JJG 539)
@@ -95,10 +148,19 @@ FAIL_POINTS = [
 
 def record_body(inst_id: int, setup: dict, points=None, **extra) -> dict:
     body = {
-        "instrument_id": inst_id, "kind": "subsequent_verification", "procedure_code": "JJG 539-2016",
-        "procedure_title": "数字指示秤", "performed_on": date.today().isoformat(), "location": "实验室 A101",
-        "temperature": 20.5, "humidity": 55, "unit": "kg", "standard_ids": [setup["good"]],
-        "device_ids": [setup["device"]], "decision_rule": {"kind": "simple"}, "uncertainty_model": MODEL,
+        "instrument_id": inst_id,
+        "kind": "subsequent_verification",
+        "procedure_code": "JJG 539-2016",
+        "procedure_title": "数字指示秤",
+        "performed_on": date.today().isoformat(),
+        "location": "实验室 A101",
+        "temperature": 20.5,
+        "humidity": 55,
+        "unit": "kg",
+        "standard_ids": [setup["good"]],
+        "device_ids": [setup["device"]],
+        "decision_rule": {"kind": "simple"},
+        "uncertainty_model": MODEL,
         "points": PASS_POINTS if points is None else points,
     }
     body.update(extra)

@@ -25,20 +25,41 @@ def history(setup):
                 on = date.today() - timedelta(days=365 * (3 - j) + n)
                 ok = not (n == 0 and j == 2)
                 rec = CalibrationRecord(
-                    number=f"HIST-{sc['id']}-{j}", lab_org_id=setup["lab"], instrument_id=sc["id"],
-                    customer_org_id=sc["owner"], kind="subsequent_verification", procedure_code="JJG 539-2016",
-                    performed_on=on, standard_ids=[], device_ids=[], material_ids=[],
-                    decision_rule={"kind": "simple"}, status="approved",
-                    overall_verdict="pass" if ok else "fail")
+                    number=f"HIST-{sc['id']}-{j}",
+                    lab_org_id=setup["lab"],
+                    instrument_id=sc["id"],
+                    customer_org_id=sc["owner"],
+                    kind="subsequent_verification",
+                    procedure_code="JJG 539-2016",
+                    performed_on=on,
+                    standard_ids=[],
+                    device_ids=[],
+                    material_ids=[],
+                    decision_rule={"kind": "simple"},
+                    status="approved",
+                    overall_verdict="pass" if ok else "fail",
+                )
                 s.add(rec)
                 s.flush()
-                s.add(CalibrationPoint(record_id=rec.id, seq=1, nominal=10.0, readings=[],
-                                       as_found=10.0 + (0.004 if ok else 0.02), error=0.004 if ok else 0.02,
-                                       mpe_lower=-0.01, mpe_upper=0.01, verdict="pass" if ok else "fail"))
+                s.add(
+                    CalibrationPoint(
+                        record_id=rec.id,
+                        seq=1,
+                        nominal=10.0,
+                        readings=[],
+                        as_found=10.0 + (0.004 if ok else 0.02),
+                        error=0.004 if ok else 0.02,
+                        mpe_lower=-0.01,
+                        mpe_upper=0.01,
+                        verdict="pass" if ok else "fail",
+                    )
+                )
     return scales
 
 
-@pytest.mark.parametrize("user", ["labmanager", "metrologist", "province", "enterprise", "labmanager_b", None])
+@pytest.mark.parametrize(
+    "user", ["labmanager", "metrologist", "province", "enterprise", "labmanager_b", None]
+)
 def test_interval_analysis_by_role(client, auth, history, user):
     tid = history[0]["type_id"]
     r = call(client, auth, "GET", "/api/v1/calibration/intervals/{id}?method=a3", user, id=tid)
@@ -47,11 +68,19 @@ def test_interval_analysis_by_role(client, auth, history, user):
         return
     assert r.status_code == 200
     rows = r.json()["rows"]
-    if user in ("labmanager", "metrologist", "province", "enterprise"):  # the scales are the enterprise's
+    if user in (
+        "labmanager",
+        "metrologist",
+        "province",
+        "enterprise",
+    ):  # the scales are the enterprise's
         assert len(rows) >= 12 and r.json()["result"]["recommended_interval_days"] > 0
     else:
-        assert not any(row["calibration_date"] for row in rows if int(row["instrument"]) in
-                       {h["id"] for h in history})
+        assert not any(
+            row["calibration_date"]
+            for row in rows
+            if int(row["instrument"]) in {h["id"] for h in history}
+        )
     r = call(client, auth, "GET", "/api/v1/calibration/interval-policies", user)
     assert r.status_code == (403 if user == "enterprise" else 200)
 
@@ -59,29 +88,84 @@ def test_interval_analysis_by_role(client, auth, history, user):
 def test_propose_and_approve_interval(client, auth, history, setup):
     tid = history[0]["type_id"]
     for user, expected in (("enterprise", 403), ("province", 403), (None, 401)):
-        r = call(client, auth, "POST", "/api/v1/calibration/intervals/{id}/proposals", user,
-                 json={"method": "s2", "target": 0.9}, id=tid)
+        r = call(
+            client,
+            auth,
+            "POST",
+            "/api/v1/calibration/intervals/{id}/proposals",
+            user,
+            json={"method": "s2", "target": 0.9},
+            id=tid,
+        )
         assert r.status_code == expected
-    r = call(client, auth, "POST", "/api/v1/calibration/intervals/{id}/proposals", "metrologist",
-             json={"method": "a3", "target": 0.9}, id=tid)
+    r = call(
+        client,
+        auth,
+        "POST",
+        "/api/v1/calibration/intervals/{id}/proposals",
+        "metrologist",
+        json={"method": "a3", "target": 0.9},
+        id=tid,
+    )
     assert r.status_code == 201, r.text
     pol = r.json()
     assert pol["status"] == "proposed" and pol["interval_days"] > 0
-    for user, expected in (("metrologist", 403), ("labmanager_b", 404), ("enterprise", 403), (None, 401),
-                           ("province", 403)):
-        r = call(client, auth, "POST", "/api/v1/calibration/interval-policies/{id}/decision", user,
-                 json={"approve": True, "reason": "ok"}, id=pol["id"])
+    for user, expected in (
+        ("metrologist", 403),
+        ("labmanager_b", 404),
+        ("enterprise", 403),
+        (None, 401),
+        ("province", 403),
+    ):
+        r = call(
+            client,
+            auth,
+            "POST",
+            "/api/v1/calibration/interval-policies/{id}/decision",
+            user,
+            json={"approve": True, "reason": "ok"},
+            id=pol["id"],
+        )
         assert r.status_code == expected, (user, r.text)
-    r = call(client, auth, "POST", "/api/v1/calibration/interval-policies/{id}/decision", "labmanager",
-             json={"approve": True, "reason": "A3 检验，可靠度高于目标"}, id=pol["id"])
+    r = call(
+        client,
+        auth,
+        "POST",
+        "/api/v1/calibration/interval-policies/{id}/decision",
+        "labmanager",
+        json={"approve": True, "reason": "A3 检验，可靠度高于目标"},
+        id=pol["id"],
+    )
     assert r.status_code == 200 and r.json()["status"] == "approved"
     # the approved interval now sets the due date of a passed verification of this type
     sc = calfix.new_scale(type_code="WT-PRICE")
-    rid = call(client, auth, "POST", "/api/v1/calibration/records", "metrologist",
-               json=calfix.record_body(sc["id"], setup)).json()["id"]
-    for action, user in (("submit", "metrologist"), ("review", "reviewer"), ("approve", "approver")):
-        assert call(client, auth, "POST", "/api/v1/calibration/records/{id}/" + action, user,
-                    json={"password": PW}, id=rid).status_code == 200
-    rec = call(client, auth, "GET", "/api/v1/calibration/records/{id}", "metrologist", id=rid).json()
+    rid = call(
+        client,
+        auth,
+        "POST",
+        "/api/v1/calibration/records",
+        "metrologist",
+        json=calfix.record_body(sc["id"], setup),
+    ).json()["id"]
+    for action, user in (
+        ("submit", "metrologist"),
+        ("review", "reviewer"),
+        ("approve", "approver"),
+    ):
+        assert (
+            call(
+                client,
+                auth,
+                "POST",
+                "/api/v1/calibration/records/{id}/" + action,
+                user,
+                json={"password": PW},
+                id=rid,
+            ).status_code
+            == 200
+        )
+    rec = call(
+        client, auth, "GET", "/api/v1/calibration/records/{id}", "metrologist", id=rid
+    ).json()
     expected = date.today() + timedelta(days=pol["interval_days"] - 1)
     assert rec["next_due_date"] == expected.isoformat()

@@ -128,8 +128,15 @@ def test_verification_from_entry_to_approval(page: Page, sign_in, platform):
     signers = page.get_by_test_id("signatures").locator("tbody tr")
     expect(signers).to_have_count(4)  # the one voided by the send-back stays visible
     actions = page.get_by_test_id("audit-action").all_inner_texts()
-    assert list(reversed(actions)) == ["create", "sign_performed", "return", "update", "sign_performed",
-                                       "sign_reviewed", "sign_approved"]
+    assert list(reversed(actions)) == [
+        "create",
+        "sign_performed",
+        "return",
+        "update",
+        "sign_performed",
+        "sign_reviewed",
+        "sign_approved",
+    ]
 
     # -- the instrument's due date and status changed
     from jiliang.core.db import session_scope

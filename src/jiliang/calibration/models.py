@@ -26,7 +26,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "in_use_inspection": ("使用中检查", "In-use inspection"),
     "calibration": ("校准", "Calibration"),
 }
-VERIFICATION_KINDS = frozenset({"initial_verification", "subsequent_verification", "in_use_inspection"})
+VERIFICATION_KINDS = frozenset(
+    {"initial_verification", "subsequent_verification", "in_use_inspection"}
+)
 
 RECORD_STATES: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "Draft"),
@@ -39,9 +41,18 @@ RECORD_STATES: dict[str, tuple[str, str]] = {
 
 # signature role -> (zh, en) meaning, recorded with each signature (21 CFR 11.50)
 SIGNATURE_MEANINGS: dict[str, tuple[str, str]] = {
-    "performed": ("检定/校准人员：本人完成了本记录所载的测量工作，数据真实", "Performed by: I carried out the measurements in this record and the data are true"),
-    "reviewed": ("核验员：本人已核验本记录的数据、计算与结论", "Reviewed by: I checked the data, calculations and conclusion of this record"),
-    "approved": ("批准人：本人批准本记录的结论", "Approved by: I approve the conclusion of this record"),
+    "performed": (
+        "检定/校准人员：本人完成了本记录所载的测量工作，数据真实",
+        "Performed by: I carried out the measurements in this record and the data are true",
+    ),
+    "reviewed": (
+        "核验员：本人已核验本记录的数据、计算与结论",
+        "Reviewed by: I checked the data, calculations and conclusion of this record",
+    ),
+    "approved": (
+        "批准人：本人批准本记录的结论",
+        "Approved by: I approve the conclusion of this record",
+    ),
 }
 
 POLICY_STATES: dict[str, tuple[str, str]] = {

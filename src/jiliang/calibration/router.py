@@ -12,7 +12,7 @@ from pydantic import Field as PField
 from sqlalchemy.orm import Session
 
 from jiliang.api.deps import principal, request_lang
-from jiliang.calibration import service
+from jiliang.calibration import interval_policy, lookups, service
 from jiliang.core import audit
 from jiliang.core.db import get_session
 from jiliang.core.resources import MAX_INT
@@ -28,7 +28,9 @@ Lang = Annotated[str, Depends(request_lang)]
 ItemId = Annotated[int, Path(ge=1, le=MAX_INT)]
 Num = Annotated[float, PField(allow_inf_nan=False, ge=-1e15, le=1e15)]
 Id = Annotated[int, PField(ge=1, le=MAX_INT)]
-Kind = Literal["initial_verification", "subsequent_verification", "in_use_inspection", "calibration"]
+Kind = Literal[
+    "initial_verification", "subsequent_verification", "in_use_inspection", "calibration"
+]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 
 
@@ -117,8 +119,10 @@ def _data(body: BaseModel) -> dict[str, Any]:
 
 @router.get("/records", summary="Calibration and verification records in the caller's scope")
 def list_records(
-    db: DB, who: Who,
-    status: Literal["draft", "submitted", "reviewed", "approved", "returned", "superseded"] | None = None,
+    db: DB,
+    who: Who,
+    status: Literal["draft", "submitted", "reviewed", "approved", "returned", "superseded"]
+    | None = None,
     instrument_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     kind: Kind | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -126,8 +130,12 @@ def list_records(
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> dict[str, Any]:
     pg = service.list_records(db, who, status, instrument_id, kind, q, page, per_page)
-    return {"total": pg.total, "page": pg.page, "per_page": pg.per_page,
-            "items": [service.record_dict(db, r) for r in pg.items]}
+    return {
+        "total": pg.total,
+        "page": pg.page,
+        "per_page": pg.per_page,
+        "items": [service.record_dict(db, r) for r in pg.items],
+    }
 
 
 @router.post("/records", status_code=201, summary="Open a record (draft) with its points")
@@ -153,12 +161,24 @@ def _sign(step: str):
     return endpoint
 
 
-router.add_api_route("/records/{item_id}/submit", _sign("performed"), methods=["POST"],
-                     summary="Sign as the metrologist who did the work (password again)")
-router.add_api_route("/records/{item_id}/review", _sign("reviewed"), methods=["POST"],
-                     summary="Sign as reviewer (核验员)")
-router.add_api_route("/records/{item_id}/approve", _sign("approved"), methods=["POST"],
-                     summary="Sign as approver (批准人); applies the effects on the instrument")
+router.add_api_route(
+    "/records/{item_id}/submit",
+    _sign("performed"),
+    methods=["POST"],
+    summary="Sign as the metrologist who did the work (password again)",
+)
+router.add_api_route(
+    "/records/{item_id}/review",
+    _sign("reviewed"),
+    methods=["POST"],
+    summary="Sign as reviewer (核验员)",
+)
+router.add_api_route(
+    "/records/{item_id}/approve",
+    _sign("approved"),
+    methods=["POST"],
+    summary="Sign as approver (批准人); applies the effects on the instrument",
+)
 
 
 @router.post("/records/{item_id}/return", summary="Send a submitted or reviewed record back")
@@ -166,13 +186,18 @@ def return_record(item_id: ItemId, body: ReasonIn, db: DB, who: Who) -> dict[str
     return service.record_dict(db, service.return_record(db, who, item_id, body.reason))
 
 
-@router.post("/records/{item_id}/correct", status_code=201,
-             summary="Open a correction that supersedes an approved record once approved")
+@router.post(
+    "/records/{item_id}/correct",
+    status_code=201,
+    summary="Open a correction that supersedes an approved record once approved",
+)
 def correct_record(item_id: ItemId, body: ReasonIn, db: DB, who: Who) -> dict[str, Any]:
     return service.record_dict(db, service.correct(db, who, item_id, body.reason))
 
 
-@router.get("/records/{item_id}/notice", summary="Verification-result notice data of a failed verification")
+@router.get(
+    "/records/{item_id}/notice", summary="Verification-result notice data of a failed verification"
+)
 def record_notice(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
     rec = service.get_record(db, who, item_id)
     return {"record_id": rec.id, "notice": rec.notice}
@@ -182,8 +207,14 @@ def record_notice(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
 def record_audit(item_id: ItemId, db: DB, who: Who) -> list[dict[str, Any]]:
     rec = service.get_record(db, who, item_id)
     return [
-        {"at": e.at.isoformat(timespec="seconds"), "actor": e.actor_name, "action": e.action,
-         "before": e.before, "after": e.after, "reason": e.reason}
+        {
+            "at": e.at.isoformat(timespec="seconds"),
+            "actor": e.actor_name,
+            "action": e.action,
+            "before": e.before,
+            "after": e.after,
+            "reason": e.reason,
+        }
         for e in reversed(audit.entries_for(db, service.RECORDS.entity, rec.id))
     ]
 
@@ -191,46 +222,69 @@ def record_audit(item_id: ItemId, db: DB, who: Who) -> list[dict[str, Any]]:
 @router.post("/compute", summary="Errors, U, TUR and verdicts of points (live form computation)")
 def compute(body: ComputeIn, who: Who) -> dict[str, Any]:
     data = _data(body)
-    return service.compute(data.get("decision_rule"), data.get("uncertainty_model"), data.get("points", []))
+    return service.compute(
+        data.get("decision_rule"), data.get("uncertainty_model"), data.get("points", [])
+    )
 
 
-@router.get("/instruments", summary="Find instruments by serial number to accept for work (lab roles)")
-def find_instruments(db: DB, who: Who, serial: Annotated[str, Query(max_length=100)] = "") -> list[dict]:
-    return service.find_instruments(db, who, serial)
+@router.get(
+    "/instruments", summary="Find instruments by serial number to accept for work (lab roles)"
+)
+def find_instruments(
+    db: DB, who: Who, serial: Annotated[str, Query(max_length=100)] = ""
+) -> list[dict]:
+    return lookups.find_instruments(db, who, serial)
 
 
-@router.get("/instruments/{item_id}/history", summary="Records of an instrument and as-found error series")
+@router.get(
+    "/instruments/{item_id}/history", summary="Records of an instrument and as-found error series"
+)
 def instrument_history(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
-    return service.instrument_history(db, who, item_id)
+    return lookups.instrument_history(db, who, item_id)
 
 
-@router.get("/lab-resources", summary="The caller's lab standards, devices and RM lots with validity")
+@router.get(
+    "/lab-resources", summary="The caller's lab standards, devices and RM lots with validity"
+)
 def lab_resources(db: DB, who: Who, on: date | None = None) -> dict[str, Any]:
-    return service.lab_resources(db, who, on)
+    return lookups.lab_resources(db, who, on)
 
 
-@router.get("/intervals/{type_id}", summary="Interval analysis of an instrument type (RP-1 / OIML D 10)")
+@router.get(
+    "/intervals/{type_id}", summary="Interval analysis of an instrument type (RP-1 / OIML D 10)"
+)
 def intervals(
-    type_id: ItemId, db: DB, who: Who,
+    type_id: ItemId,
+    db: DB,
+    who: Who,
     method: Literal["m1", "a3", "s2"] = "a3",
     target: Annotated[float, Query(gt=0, lt=1)] = 0.9,
 ) -> dict[str, Any]:
-    return service.analyse_intervals(db, who, type_id, method, target)
+    return interval_policy.analyse_intervals(db, who, type_id, method, target)
 
 
-@router.post("/intervals/{type_id}/proposals", status_code=201,
-             summary="Propose the recommended interval (applies after a lab manager approves)")
+@router.post(
+    "/intervals/{type_id}/proposals",
+    status_code=201,
+    summary="Propose the recommended interval (applies after a lab manager approves)",
+)
 def propose(type_id: ItemId, body: ProposalIn, db: DB, who: Who) -> dict[str, Any]:
-    return service.policy_dict(service.propose_interval(db, who, type_id, body.method, body.target))
+    return interval_policy.policy_dict(
+        interval_policy.propose_interval(db, who, type_id, body.method, body.target)
+    )
 
 
 @router.get("/interval-policies", summary="Interval proposals and approved policies in scope")
 def policies(
     db: DB, who: Who, type_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
 ) -> list[dict[str, Any]]:
-    return [service.policy_dict(p) for p in service.list_policies(db, who, type_id)]
+    return [interval_policy.policy_dict(p) for p in interval_policy.list_policies(db, who, type_id)]
 
 
-@router.post("/interval-policies/{item_id}/decision", summary="Approve or reject a proposed interval")
+@router.post(
+    "/interval-policies/{item_id}/decision", summary="Approve or reject a proposed interval"
+)
 def decide(item_id: ItemId, body: DecisionIn, db: DB, who: Who) -> dict[str, Any]:
-    return service.policy_dict(service.decide_interval(db, who, item_id, body.approve, body.reason))
+    return interval_policy.policy_dict(
+        interval_policy.decide_interval(db, who, item_id, body.approve, body.reason)
+    )

@@ -13,17 +13,24 @@ Every write records an audit entry in the same transaction; every list is scoped
 
 from __future__ import annotations
 
-import calendar
-import copy
 import json
-import math
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from jiliang import conformity, uncertainty
+from jiliang.calibration.computation import (  # noqa: F401  (part of the service's interface)
+    MAX_POINTS,
+    VERDICT_ORDER,
+    _check_model,
+    _num,
+    add_months,
+    compute,
+    compute_point,
+    overall_verdict,
+    rule_from,
+)
 from jiliang.calibration.models import (
     KINDS,
     SIGNATURE_MEANINGS,
@@ -35,7 +42,7 @@ from jiliang.calibration.models import (
 )
 from jiliang.core import audit, resources
 from jiliang.core.db import utcnow
-from jiliang.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from jiliang.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from jiliang.core.policies import orgs_in_scope, require
 from jiliang.core.resources import Field, Policy, Resource
 from jiliang.core.security import Principal, verify_password
@@ -51,10 +58,12 @@ STEP_ROLES = {
     "reviewed": frozenset({"reviewer", "lab_manager"}),
     "approved": frozenset({"approver", "lab_manager"}),
 }
-STEP_FROM = {"performed": ("draft", "returned"), "reviewed": ("submitted",), "approved": ("reviewed",)}
+STEP_FROM = {
+    "performed": ("draft", "returned"),
+    "reviewed": ("submitted",),
+    "approved": ("reviewed",),
+}
 STEP_TO = {"performed": "submitted", "reviewed": "reviewed", "approved": "approved"}
-VERDICT_ORDER = ("pass", "conditional_pass", "conditional_fail", "fail")
-MAX_POINTS = 200
 
 
 class SignatureRefused(DomainError):
@@ -134,8 +143,10 @@ POLICIES = Resource(
     model=IntervalPolicy,
     label=("检定周期策略", "Interval policies"),
     policy=PolicyScope(),
-    fields=[Field("type_id", ("器具类型", "Type"), "int", filter=True),
-            Field("status", ("状态", "Status"), "str", filter=True)],
+    fields=[
+        Field("type_id", ("器具类型", "Type"), "int", filter=True),
+        Field("status", ("状态", "Status"), "str", filter=True),
+    ],
 )
 
 
@@ -153,200 +164,24 @@ def list_records(
     page: int = 1,
     per_page: int = 25,
 ) -> resources.Page:
-    filters = {"status": status or "", "instrument_id": str(instrument_id or ""), "kind": kind or ""}
+    filters = {
+        "status": status or "",
+        "instrument_id": str(instrument_id or ""),
+        "kind": kind or "",
+    }
     return resources.list_page(session, who, RECORDS, q, filters, None, page, per_page)
-
-
-# ------------------------------------------------------------------ computation
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus whole calendar months, the day clipped to the month's length."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _num(value: Any, field: str, required: bool = False) -> float | None:
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed.one(field, "必填", "required")
-        return None
-    if isinstance(value, bool):
-        raise ValidationFailed.one(field, "应为数值", "must be a number")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed.one(field, "应为数值", "must be a number") from None
-    if not math.isfinite(x) or abs(x) > 1e15:
-        raise ValidationFailed.one(field, "应为有限数值", "must be a finite number")
-    return x
-
-
-def rule_from(doc: Any) -> conformity.DecisionRule:
-    try:
-        return conformity.DecisionRule.from_dict(doc if doc not in (None, {}) else "simple")
-    except conformity.RiskError as exc:
-        raise ValidationFailed.one("decision_rule", exc.message_zh, exc.message_en) from None
-
-
-def _model_uncertainty(
-    model: dict, nominal: float, indication: float | None, where: str, cache: dict
-) -> tuple[float, float, str]:
-    """U and k of one point from the procedure's model document (GUM, JCGM 100).
-
-    The document (see :mod:`jiliang.uncertainty`) may use the constants ``nominal`` and
-    ``indication``, which are set to the point's values; its first output is the error.
-    """
-    doc = copy.deepcopy(model)
-    consts = dict(doc.get("constants") or {}) if isinstance(doc.get("constants"), dict) else {}
-    consts["nominal"] = nominal
-    consts["indication"] = indication if indication is not None else nominal
-    doc["constants"] = consts
-    doc["methods"] = ["gum"]
-    doc.pop("mcm", None)
-    key = json.dumps(doc, sort_keys=True, default=str)
-    if key not in cache:
-        try:
-            result = uncertainty.evaluate(doc)
-        except uncertainty.ModelError as exc:
-            raise ValidationFailed.one(
-                f"{where}.uncertainty_model", exc.message_zh(), str(exc)
-            ) from None
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            raise ValidationFailed.one(
-                f"{where}.uncertainty_model", f"不确定度模型无效：{exc}", f"invalid model: {exc}"
-            ) from None
-        outputs = result.get("outputs") or {}
-        name = next(iter(outputs), None)
-        gum = (outputs.get(name) or {}).get("gum") or {}
-        big_u, k = gum.get("expanded_uncertainty"), gum.get("coverage_factor")
-        if big_u is None or k is None or not math.isfinite(big_u) or big_u < 0:
-            raise ValidationFailed.one(
-                f"{where}.uncertainty_model", "模型未给出扩展不确定度", "the model gave no U"
-            )
-        cache[key] = (float(big_u), float(k), f"model: {name} (GUM)")
-    return cache[key]
-
-
-def compute_point(
-    raw: dict, rule: conformity.DecisionRule, model: dict | None, where: str, cache: dict
-) -> dict[str, Any]:
-    """Error, U, TUR and verdict of one measurement point.
-
-    Parameters
-    ----------
-    raw : dict
-        ``nominal`` (value of the standard), ``readings`` (indications), ``as_found`` (the
-        indication before any adjustment; default: the mean of the readings), ``as_left``,
-        ``mpe_lower``/``mpe_upper`` or ``mpe`` (symmetric ±MPE), ``expanded_uncertainty`` and
-        ``coverage_factor`` with ``uncertainty_basis`` when entered by hand.
-    rule : DecisionRule
-        The record's decision rule; its k is replaced by the point's k.
-    model : dict or None
-        The per-procedure uncertainty model, used when U is not entered.
-
-    Returns
-    -------
-    dict
-        The point with ``error = indication - nominal`` (the indication is ``as_found`` when
-        entered, else the mean of the readings; same unit as the nominal value),
-        ``tur = (upper - lower) / (2 U)`` (test uncertainty ratio, both limits needed), the
-        ``verdict`` of :func:`jiliang.conformity.decide` applied to the error against the MPE
-        limits, and its ``conformance_probability``.
-    """
-    nominal = _num(raw.get("nominal"), f"{where}.nominal", required=True)
-    readings_raw = raw.get("readings") or []
-    if not isinstance(readings_raw, list) or len(readings_raw) > 100:
-        raise ValidationFailed.one(f"{where}.readings", "应为数值列表", "must be a list of numbers")
-    readings = [_num(r, f"{where}.readings") for r in readings_raw]
-    readings = [r for r in readings if r is not None]
-    as_found = _num(raw.get("as_found"), f"{where}.as_found")
-    indication = as_found
-    if indication is None and readings:
-        indication = sum(readings) / len(readings)
-    as_left = _num(raw.get("as_left"), f"{where}.as_left")
-    lo = _num(raw.get("mpe_lower"), f"{where}.mpe_lower")
-    hi = _num(raw.get("mpe_upper"), f"{where}.mpe_upper")
-    mpe = _num(raw.get("mpe"), f"{where}.mpe")
-    if mpe is not None and lo is None and hi is None:
-        lo, hi = -abs(mpe), abs(mpe)
-    if lo is not None and hi is not None and lo > hi:
-        raise ValidationFailed.one(f"{where}.mpe_lower", "下限大于上限", "lower limit above upper")
-    big_u = _num(raw.get("expanded_uncertainty"), f"{where}.expanded_uncertainty")
-    k = _num(raw.get("coverage_factor"), f"{where}.coverage_factor")
-    basis = str(raw.get("uncertainty_basis") or "")[:300] or None
-    if big_u is not None and big_u < 0:
-        raise ValidationFailed.one(f"{where}.expanded_uncertainty", "不能为负", "must be >= 0")
-    if k is not None and k <= 0:
-        raise ValidationFailed.one(f"{where}.coverage_factor", "应大于 0", "must be > 0")
-    if big_u is None and model:
-        big_u, k, basis = _model_uncertainty(model, nominal, indication, where, cache)
-    if big_u is not None and k is None:
-        k = rule.coverage_factor
-    error = None if indication is None else indication - nominal
-    tur = None
-    if big_u and lo is not None and hi is not None:
-        tur = (hi - lo) / (2 * big_u)
-    verdict = pc = None
-    if error is not None and (lo is not None or hi is not None):
-        point_rule = conformity.DecisionRule.from_dict({**rule.to_dict(), "coverage_factor": k or 2.0})
-        try:
-            d = conformity.decide(error, big_u or 0.0, [lo, hi], point_rule)
-        except conformity.RiskError as exc:
-            raise ValidationFailed.one(where, exc.message_zh, exc.message_en) from None
-        verdict, pc = d.verdict, d.conformance_probability
-    return {
-        "nominal": nominal, "readings": readings, "as_found": as_found, "as_left": as_left,
-        "error": error, "mpe_lower": lo, "mpe_upper": hi, "expanded_uncertainty": big_u,
-        "coverage_factor": k, "uncertainty_basis": basis, "tur": tur, "verdict": verdict,
-        "conformance_probability": pc,
-    }
-
-
-def overall_verdict(verdicts: list[str | None]) -> str | None:
-    """The worst point verdict (fail > conditional fail > conditional pass > pass)."""
-    known = [v for v in verdicts if v in VERDICT_ORDER]
-    if not known:
-        return None
-    return max(known, key=VERDICT_ORDER.index)
-
-
-def compute(rule_doc: Any, model: Any, points: Any) -> dict[str, Any]:
-    """Every point's error, U, TUR and verdict, and the overall verdict (for live forms)."""
-    rule = rule_from(rule_doc)
-    model = _check_model(model)
-    if not isinstance(points, list) or len(points) > MAX_POINTS:
-        raise ValidationFailed.one("points", f"至多 {MAX_POINTS} 个点", f"at most {MAX_POINTS} points")
-    cache: dict = {}
-    out = [compute_point(p if isinstance(p, dict) else {}, rule, model, f"points[{i}]", cache)
-           for i, p in enumerate(points)]
-    overall = overall_verdict([p["verdict"] for p in out])
-    return {
-        "points": out,
-        "overall_verdict": overall,
-        "overall_label": list(conformity.VERDICTS[overall]) if overall else None,
-        "decision_rule": rule.to_dict(),
-        "rule_text_zh": rule.describe("zh"),
-        "rule_text_en": rule.describe("en"),
-    }
-
-
-def _check_model(model: Any) -> dict | None:
-    if model in (None, {}, ""):
-        return None
-    if not isinstance(model, dict) or not model.get("equations"):
-        raise ValidationFailed.one(
-            "uncertainty_model", "应为含 equations 的模型文档", "must be a model document with equations"
-        )
-    return model
 
 
 # ------------------------------------------------------------------ standards in use
 
 
 def _lapsed_items(
-    session: Session, lab_org_id: int, on: date, standard_ids: list, device_ids: list, material_ids: list
+    session: Session,
+    lab_org_id: int,
+    on: date,
+    standard_ids: list,
+    device_ids: list,
+    material_ids: list,
 ) -> list[dict[str, Any]]:
     """Standards, devices and reference-material lots whose validity has lapsed on ``on``."""
     lapsed: list[dict[str, Any]] = []
@@ -354,28 +189,59 @@ def _lapsed_items(
     def owned(obj, org_id, field, ident):
         if obj is None or org_id != lab_org_id:
             raise ValidationFailed.one(
-                field, f"{ident} 不存在或不属于本实验室", f"{ident} does not exist or is not this lab's"
+                field,
+                f"{ident} 不存在或不属于本实验室",
+                f"{ident} does not exist or is not this lab's",
             )
 
     for sid in standard_ids:
         std = session.get(MeasurementStandard, sid)
         owned(std, getattr(std, "lab_org_id", None), "standard_ids", sid)
-        if std.status != "active" or std.assessment_valid_until is None or std.assessment_valid_until < on:
-            lapsed.append({"kind": "standard", "id": std.id, "name": std.name,
-                           "valid_until": _iso(std.assessment_valid_until), "status": std.status})
+        if (
+            std.status != "active"
+            or std.assessment_valid_until is None
+            or std.assessment_valid_until < on
+        ):
+            lapsed.append(
+                {
+                    "kind": "standard",
+                    "id": std.id,
+                    "name": std.name,
+                    "valid_until": _iso(std.assessment_valid_until),
+                    "status": std.status,
+                }
+            )
     for did in device_ids:
         dev = session.get(StandardDevice, did)
         std = session.get(MeasurementStandard, dev.standard_id) if dev is not None else None
         owned(dev, getattr(std, "lab_org_id", None), "device_ids", did)
-        if dev.status != "active" or dev.certificate_valid_until is None or dev.certificate_valid_until < on:
-            lapsed.append({"kind": "device", "id": dev.id, "name": dev.name,
-                           "valid_until": _iso(dev.certificate_valid_until), "status": dev.status})
+        if (
+            dev.status != "active"
+            or dev.certificate_valid_until is None
+            or dev.certificate_valid_until < on
+        ):
+            lapsed.append(
+                {
+                    "kind": "device",
+                    "id": dev.id,
+                    "name": dev.name,
+                    "valid_until": _iso(dev.certificate_valid_until),
+                    "status": dev.status,
+                }
+            )
     for mid in material_ids:
         rm = session.get(ReferenceMaterial, mid)
         owned(rm, getattr(rm, "holder_org_id", None), "material_ids", mid)
         if rm.status != "active" or (rm.expiry is not None and rm.expiry < on):
-            lapsed.append({"kind": "material", "id": rm.id, "name": f"{rm.name} {rm.lot}",
-                           "valid_until": _iso(rm.expiry), "status": rm.status})
+            lapsed.append(
+                {
+                    "kind": "material",
+                    "id": rm.id,
+                    "name": f"{rm.name} {rm.lot}",
+                    "valid_until": _iso(rm.expiry),
+                    "status": rm.status,
+                }
+            )
     return lapsed
 
 
@@ -384,12 +250,18 @@ def _iso(d: date | None) -> str | None:
 
 
 def _lapsed_message(lapsed: list[dict]) -> tuple[str, str]:
-    kinds = {"standard": ("计量标准", "standard"), "device": ("标准器", "device"),
-             "material": ("标准物质", "reference material")}
-    zh = "；".join(f"{kinds[i['kind']][0]}“{i['name']}”有效期至 {i['valid_until'] or '未登记'}"
-                  for i in lapsed)
-    en = "; ".join(f"{kinds[i['kind']][1]} '{i['name']}' valid until {i['valid_until'] or 'not recorded'}"
-                   for i in lapsed)
+    kinds = {
+        "standard": ("计量标准", "standard"),
+        "device": ("标准器", "device"),
+        "material": ("标准物质", "reference material"),
+    }
+    zh = "；".join(
+        f"{kinds[i['kind']][0]}“{i['name']}”有效期至 {i['valid_until'] or '未登记'}" for i in lapsed
+    )
+    en = "; ".join(
+        f"{kinds[i['kind']][1]} '{i['name']}' valid until {i['valid_until'] or 'not recorded'}"
+        for i in lapsed
+    )
     return (
         f"所用标准已失效，不能使用：{zh}。如确需使用，须由实验室负责人填写书面理由。",
         f"A standard used has lapsed on the record date: {en}. Only a lab manager may override, "
@@ -401,14 +273,22 @@ def _check_standards(
     session: Session, who: Principal, rec: CalibrationRecord, override_reason: str | None
 ) -> dict | None:
     lapsed = _lapsed_items(
-        session, rec.lab_org_id, rec.performed_on, rec.standard_ids or [], rec.device_ids or [],
+        session,
+        rec.lab_org_id,
+        rec.performed_on,
+        rec.standard_ids or [],
+        rec.device_ids or [],
         rec.material_ids or [],
     )
     if not lapsed:
         return None
     keyed = sorted((i["kind"], i["id"]) for i in lapsed)
     prior = rec.lapsed_override or None
-    if prior and sorted((i["kind"], i["id"]) for i in prior.get("items", [])) == keyed and not override_reason:
+    if (
+        prior
+        and sorted((i["kind"], i["id"]) for i in prior.get("items", [])) == keyed
+        and not override_reason
+    ):
         return prior  # the manager's earlier override still covers exactly these items
     reason = (override_reason or "").strip()
     if not reason:
@@ -416,10 +296,16 @@ def _check_standards(
         raise LapsedStandard(zh, en, lapsed=lapsed)
     if who.role != "lab_manager":
         raise Forbidden(
-            "只有实验室负责人可以书面批准使用已失效的标准", "Only a lab manager may override a lapsed standard"
+            "只有实验室负责人可以书面批准使用已失效的标准",
+            "Only a lab manager may override a lapsed standard",
         )
-    return {"by": who.username, "user_id": who.user_id, "reason": reason[:1000], "items": lapsed,
-            "at": utcnow().isoformat(timespec="seconds")}
+    return {
+        "by": who.username,
+        "user_id": who.user_id,
+        "reason": reason[:1000],
+        "items": lapsed,
+        "at": utcnow().isoformat(timespec="seconds"),
+    }
 
 
 # ------------------------------------------------------------------ writing records
@@ -454,7 +340,9 @@ def _text(value: Any, field: str, max_len: int, required: bool = False) -> str |
             raise ValidationFailed.one(field, "必填", "required")
         return None
     if len(text) > max_len:
-        raise ValidationFailed.one(field, f"长度不能超过 {max_len}", f"at most {max_len} characters")
+        raise ValidationFailed.one(
+            field, f"长度不能超过 {max_len}", f"at most {max_len} characters"
+        )
     return text
 
 
@@ -464,19 +352,30 @@ def _date(value: Any, field: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationFailed.one(field, "日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD") from None
+        raise ValidationFailed.one(
+            field, "日期格式应为 YYYY-MM-DD", "must be a date as YYYY-MM-DD"
+        ) from None
 
 
 def _writer(who: Principal) -> None:
     if not (who.is_admin or who.role in WRITERS):
-        raise Forbidden("只有检定员或实验室负责人可以编写记录", "Only a metrologist or lab manager writes records")
+        raise Forbidden(
+            "只有检定员或实验室负责人可以编写记录",
+            "Only a metrologist or lab manager writes records",
+        )
 
 
-def _apply(session: Session, who: Principal, rec: CalibrationRecord, data: dict, creating: bool) -> None:
+def _apply(
+    session: Session, who: Principal, rec: CalibrationRecord, data: dict, creating: bool
+) -> None:
     """Validate ``data`` onto ``rec`` (header fields), including the lapsed-standard check."""
     if creating:
         inst_id = data.get("instrument_id")
-        inst = session.get(Instrument, inst_id) if isinstance(inst_id, int) and 0 < inst_id <= resources.MAX_INT else None
+        inst = (
+            session.get(Instrument, inst_id)
+            if isinstance(inst_id, int) and 0 < inst_id <= resources.MAX_INT
+            else None
+        )
         if inst is None:
             raise ValidationFailed.one("instrument_id", "器具不存在", "no such instrument")
         if inst.status == "scrapped":
@@ -484,23 +383,33 @@ def _apply(session: Session, who: Principal, rec: CalibrationRecord, data: dict,
         rec.instrument_id, rec.customer_org_id = inst.id, inst.owner_org_id
         itype = session.get(InstrumentType, inst.type_id)
         if not data.get("procedure_code") and itype is not None:
-            data = {**data, "procedure_code": itype.regulation_code,
-                    "procedure_title": data.get("procedure_title") or itype.regulation_title}
+            data = {
+                **data,
+                "procedure_code": itype.regulation_code,
+                "procedure_title": data.get("procedure_title") or itype.regulation_title,
+            }
     if creating or "kind" in data:
         kind = data.get("kind")
         if kind not in KINDS:
-            raise ValidationFailed.one("kind", f"取值应为：{'、'.join(KINDS)}", f"must be one of: {', '.join(KINDS)}")
+            raise ValidationFailed.one(
+                "kind", f"取值应为：{'、'.join(KINDS)}", f"must be one of: {', '.join(KINDS)}"
+            )
         rec.kind = kind
     if creating or "procedure_code" in data:
         code = _text(data.get("procedure_code"), "procedure_code", 40, required=True)
         if not code.upper().startswith(("JJG", "JJF")):
-            raise ValidationFailed.one("procedure_code", "规程代号应以 JJG 或 JJF 开头",
-                                       "a procedure code starts with JJG or JJF")
+            raise ValidationFailed.one(
+                "procedure_code",
+                "规程代号应以 JJG 或 JJF 开头",
+                "a procedure code starts with JJG or JJF",
+            )
         rec.procedure_code = code.upper()
     if "procedure_title" in data:
         rec.procedure_title = _text(data.get("procedure_title"), "procedure_title", 200)
     if creating or "performed_on" in data:
-        rec.performed_on = _date(data.get("performed_on") or date.today().isoformat(), "performed_on")
+        rec.performed_on = _date(
+            data.get("performed_on") or date.today().isoformat(), "performed_on"
+        )
         if rec.performed_on > date.today():
             raise ValidationFailed.one("performed_on", "不能晚于今天", "cannot be in the future")
     if "location" in data:
@@ -511,7 +420,9 @@ def _apply(session: Session, who: Principal, rec: CalibrationRecord, data: dict,
         if name in data:
             value = _num(data.get(name), name)
             if value is not None and not lo <= value <= hi:
-                raise ValidationFailed.one(name, f"应在 {lo} 到 {hi} 之间", f"must be between {lo} and {hi}")
+                raise ValidationFailed.one(
+                    name, f"应在 {lo} 到 {hi} 之间", f"must be between {lo} and {hi}"
+                )
             setattr(rec, name, value)
     for name in _LIST_FIELDS:
         if creating or name in data:
@@ -520,7 +431,9 @@ def _apply(session: Session, who: Principal, rec: CalibrationRecord, data: dict,
         rec.decision_rule = rule_from(data.get("decision_rule")).to_dict()
     if creating or "uncertainty_model" in data:
         rec.uncertainty_model = _check_model(data.get("uncertainty_model"))
-    override = _check_standards(session, who, rec, _text(data.get("override_reason"), "override_reason", 1000))
+    override = _check_standards(
+        session, who, rec, _text(data.get("override_reason"), "override_reason", 1000)
+    )
     if override is not rec.lapsed_override:
         rec.lapsed_override = override
 
@@ -538,9 +451,13 @@ def _set_points(session: Session, rec: CalibrationRecord, points: Any) -> list[d
 
 
 def _points(session: Session, record_id: int) -> list[CalibrationPoint]:
-    return list(session.scalars(
-        select(CalibrationPoint).where(CalibrationPoint.record_id == record_id).order_by(CalibrationPoint.seq)
-    ))
+    return list(
+        session.scalars(
+            select(CalibrationPoint)
+            .where(CalibrationPoint.record_id == record_id)
+            .order_by(CalibrationPoint.seq)
+        )
+    )
 
 
 def _point_dicts(session: Session, record_id: int) -> list[dict]:
@@ -553,7 +470,9 @@ def _next_number(session: Session, lab_org_id: int, on: date) -> str:
     prefix = f"JL{lab_org_id:04d}-{on.year}-"
     last = session.scalar(
         select(CalibrationRecord.number)
-        .where(CalibrationRecord.lab_org_id == lab_org_id, CalibrationRecord.number.like(prefix + "%"))
+        .where(
+            CalibrationRecord.lab_org_id == lab_org_id, CalibrationRecord.number.like(prefix + "%")
+        )
         .order_by(CalibrationRecord.number.desc())
         .limit(1)
     )
@@ -565,22 +484,45 @@ def create_record(session: Session, who: Principal, data: dict) -> CalibrationRe
     """Open a record (draft) with its points; refuses lapsed standards unless overridden."""
     _writer(who)
     lab = who.org_id if not who.is_admin else data.get("lab_org_id")
-    org = session.get(Organisation, lab) if isinstance(lab, int) and 0 < lab <= resources.MAX_INT else None
+    org = (
+        session.get(Organisation, lab)
+        if isinstance(lab, int) and 0 < lab <= resources.MAX_INT
+        else None
+    )
     if org is None or org.kind not in ("legal_institute", "calibration_lab"):
-        raise ValidationFailed.one("lab_org_id", "须为检定/校准机构", "must be a calibration or verification lab")
-    rec = CalibrationRecord(lab_org_id=org.id, status="draft", created_by=who.user_id or None,
-                            supersedes_id=data.get("supersedes_id"))
+        raise ValidationFailed.one(
+            "lab_org_id", "须为检定/校准机构", "must be a calibration or verification lab"
+        )
+    rec = CalibrationRecord(
+        lab_org_id=org.id,
+        status="draft",
+        created_by=who.user_id or None,
+        supersedes_id=data.get("supersedes_id"),
+    )
     _apply(session, who, rec, data, creating=True)
     RECORDS.policy.can_write(who, {"lab_org_id": rec.lab_org_id}, session)
     rec.number = _next_number(session, rec.lab_org_id, rec.performed_on)
     session.add(rec)
     session.flush()
     points = _set_points(session, rec, data.get("points"))
-    audit.record(session, who, "create", RECORDS.entity, rec.id,
-                 after={**audit.snapshot(rec), "points": _jsonable(points)})
+    audit.record(
+        session,
+        who,
+        "create",
+        RECORDS.entity,
+        rec.id,
+        after={**audit.snapshot(rec), "points": _jsonable(points)},
+    )
     if rec.lapsed_override:
-        audit.record(session, who, "override_lapsed", RECORDS.entity, rec.id,
-                     after={"items": rec.lapsed_override["items"]}, reason=rec.lapsed_override["reason"])
+        audit.record(
+            session,
+            who,
+            "override_lapsed",
+            RECORDS.entity,
+            rec.id,
+            after={"items": rec.lapsed_override["items"]},
+            reason=rec.lapsed_override["reason"],
+        )
     return rec
 
 
@@ -604,8 +546,15 @@ def update_record(session: Session, who: Principal, ident: Any, data: dict) -> C
     after = {**audit.snapshot(rec), "points": _jsonable(_point_dicts(session, rec.id))}
     audit.record(session, who, "update", RECORDS.entity, rec.id, before, after, data.get("reason"))
     if rec.lapsed_override and rec.lapsed_override is not old_override:
-        audit.record(session, who, "override_lapsed", RECORDS.entity, rec.id,
-                     after={"items": rec.lapsed_override["items"]}, reason=rec.lapsed_override["reason"])
+        audit.record(
+            session,
+            who,
+            "override_lapsed",
+            RECORDS.entity,
+            rec.id,
+            after={"items": rec.lapsed_override["items"]},
+            reason=rec.lapsed_override["reason"],
+        )
     return rec
 
 
@@ -622,7 +571,9 @@ def qualification(session: Session, who: Principal, rec: CalibrationRecord) -> M
     itype = session.get(InstrumentType, inst.type_id)
     names = {itype.name_zh, itype.name_en, itype.code}
     rows = session.scalars(
-        select(Metrologist).where(Metrologist.user_id == who.user_id, Metrologist.status == "active")
+        select(Metrologist).where(
+            Metrologist.user_id == who.user_id, Metrologist.status == "active"
+        )
     ).all()
     for m in rows:
         if m.org_id != rec.lab_org_id:
@@ -642,7 +593,9 @@ def qualification(session: Session, who: Principal, rec: CalibrationRecord) -> M
 def _check_password(session: Session, who: Principal, password: str | None) -> None:
     user = session.get(User, who.user_id)
     if user is None or not password or not verify_password(user.password_hash, password):
-        raise SignatureRefused("密码不正确，签名未完成", "Wrong password: the signature was not made")
+        raise SignatureRefused(
+            "密码不正确，签名未完成", "Wrong password: the signature was not made"
+        )
 
 
 def signatures(session: Session, record_id: int, valid_only: bool = False) -> list[Signature]:
@@ -664,45 +617,68 @@ def sign(
         raise ValidationFailed.one("step", "未知签名类别", "unknown signature step")
     rec = get_record(session, who, ident)
     if who.role not in STEP_ROLES[step] or who.org_id != rec.lab_org_id:
-        raise Forbidden(
-            "您的角色不能在此环节签名", "Your role cannot sign at this step"
-        )
+        raise Forbidden("您的角色不能在此环节签名", "Your role cannot sign at this step")
     if rec.status not in STEP_FROM[step]:
-        raise Conflict(f"记录当前状态为 {rec.status}，不能进行此签名",
-                       f"The record is {rec.status}; this signature is not possible now")
+        raise Conflict(
+            f"记录当前状态为 {rec.status}，不能进行此签名",
+            f"The record is {rec.status}; this signature is not possible now",
+        )
     _check_password(session, who, password)
     valid = signatures(session, rec.id, valid_only=True)
     if any(s.user_id == who.user_id for s in valid):
-        raise SignatureRefused("同一人不能在同一记录上签名两次（检定、核验、批准须为三个不同的人）",
-                               "The same person cannot sign a record twice (three different people "
-                               "perform, review and approve)")
+        raise SignatureRefused(
+            "同一人不能在同一记录上签名两次（检定、核验、批准须为三个不同的人）",
+            "The same person cannot sign a record twice (three different people "
+            "perform, review and approve)",
+        )
     met = qualification(session, who, rec)
     if step == "performed":
         if not _points(session, rec.id):
-            raise ValidationFailed.one("points", "至少需要一个测量点", "at least one measurement point")
+            raise ValidationFailed.one(
+                "points", "至少需要一个测量点", "at least one measurement point"
+            )
         rec.lapsed_override = _check_standards(session, who, rec, None)
     before = audit.snapshot(rec)
     meaning_zh, meaning_en = SIGNATURE_MEANINGS[step]
-    sig = Signature(record_id=rec.id, role=step, user_id=who.user_id, metrologist_id=met.id,
-                    signer_name=who.display_name or who.username, meaning=meaning_zh + " / " + meaning_en)
+    sig = Signature(
+        record_id=rec.id,
+        role=step,
+        user_id=who.user_id,
+        metrologist_id=met.id,
+        signer_name=who.display_name or who.username,
+        meaning=meaning_zh + " / " + meaning_en,
+    )
     session.add(sig)
     rec.status = STEP_TO[step]
     if step == "performed":
         rec.return_reason = None
     session.flush()
-    audit.record(session, who, f"sign_{step}", RECORDS.entity, rec.id, before, audit.snapshot(rec),
-                 reason=meaning_en if lang == "en" else meaning_zh)
+    audit.record(
+        session,
+        who,
+        f"sign_{step}",
+        RECORDS.entity,
+        rec.id,
+        before,
+        audit.snapshot(rec),
+        reason=meaning_en if lang == "en" else meaning_zh,
+    )
     if step == "approved":
         _approve_effects(session, who, rec)
     return rec
 
 
-def return_record(session: Session, who: Principal, ident: Any, reason: str | None) -> CalibrationRecord:
+def return_record(
+    session: Session, who: Principal, ident: Any, reason: str | None
+) -> CalibrationRecord:
     """Send a submitted (by the reviewer) or reviewed (by the approver) record back, with a reason."""
     rec = get_record(session, who, ident)
     step = {"submitted": "reviewed", "reviewed": "approved"}.get(rec.status)
     if step is None:
-        raise Conflict("只有待核验或待批准的记录可以退回", "Only a submitted or reviewed record can be returned")
+        raise Conflict(
+            "只有待核验或待批准的记录可以退回",
+            "Only a submitted or reviewed record can be returned",
+        )
     if who.role not in STEP_ROLES[step] or who.org_id != rec.lab_org_id:
         raise Forbidden("您的角色不能退回此记录", "Your role cannot return this record")
     text = (reason or "").strip()
@@ -713,7 +689,9 @@ def return_record(session: Session, who: Principal, ident: Any, reason: str | No
         s.status = "void"
     rec.status, rec.return_reason = "returned", text[:1000]
     session.flush()
-    audit.record(session, who, "return", RECORDS.entity, rec.id, before, audit.snapshot(rec), text[:1000])
+    audit.record(
+        session, who, "return", RECORDS.entity, rec.id, before, audit.snapshot(rec), text[:1000]
+    )
     return rec
 
 
@@ -724,31 +702,65 @@ def correct(session: Session, who: Principal, ident: Any, reason: str | None) ->
     RECORDS.policy.can_write(who, {"lab_org_id": old.lab_org_id}, session)
     if old.status != "approved":
         raise Conflict("只有已批准的记录可以更正", "Only an approved record can be corrected")
-    pending = session.scalar(select(CalibrationRecord.id).where(
-        CalibrationRecord.supersedes_id == old.id, CalibrationRecord.status != "superseded"))
+    pending = session.scalar(
+        select(CalibrationRecord.id).where(
+            CalibrationRecord.supersedes_id == old.id, CalibrationRecord.status != "superseded"
+        )
+    )
     if pending is not None:
-        raise Conflict(f"已有更正记录（编号 {pending}）", f"A correction already exists (id {pending})")
+        raise Conflict(
+            f"已有更正记录（编号 {pending}）", f"A correction already exists (id {pending})"
+        )
     text = (reason or "").strip()
     if not text:
         raise ValidationFailed.one("reason", "更正须填写原因", "a reason is required")
-    data = {c: getattr(old, c) for c in ("instrument_id", "kind", "procedure_code", "procedure_title",
-                                          "performed_on", "location", "temperature", "humidity", "unit",
-                                          "standard_ids", "device_ids", "material_ids", "decision_rule",
-                                          "uncertainty_model")}
+    data = {
+        c: getattr(old, c)
+        for c in (
+            "instrument_id",
+            "kind",
+            "procedure_code",
+            "procedure_title",
+            "performed_on",
+            "location",
+            "temperature",
+            "humidity",
+            "unit",
+            "standard_ids",
+            "device_ids",
+            "material_ids",
+            "decision_rule",
+            "uncertainty_model",
+        )
+    }
     data["points"] = _point_dicts(session, old.id)
     data["supersedes_id"] = old.id
     if who.is_admin:
         data["lab_org_id"] = old.lab_org_id
-    rec = CalibrationRecord(lab_org_id=old.lab_org_id, status="draft", created_by=who.user_id or None,
-                            supersedes_id=old.id, lapsed_override=old.lapsed_override)
+    rec = CalibrationRecord(
+        lab_org_id=old.lab_org_id,
+        status="draft",
+        created_by=who.user_id or None,
+        supersedes_id=old.id,
+        lapsed_override=old.lapsed_override,
+    )
     _apply(session, who, rec, data, creating=True)
     rec.number = _next_number(session, rec.lab_org_id, rec.performed_on)
     session.add(rec)
     session.flush()
     _set_points(session, rec, data["points"])
-    audit.record(session, who, "create", RECORDS.entity, rec.id, after=audit.snapshot(rec), reason=text)
-    audit.record(session, who, "correction_opened", RECORDS.entity, old.id,
-                 after={"correction_id": rec.id, "correction_number": rec.number}, reason=text)
+    audit.record(
+        session, who, "create", RECORDS.entity, rec.id, after=audit.snapshot(rec), reason=text
+    )
+    audit.record(
+        session,
+        who,
+        "correction_opened",
+        RECORDS.entity,
+        old.id,
+        after={"correction_id": rec.id, "correction_number": rec.number},
+        reason=text,
+    )
     return rec
 
 
@@ -757,15 +769,19 @@ def correct(session: Session, who: Principal, ident: Any, reason: str | None) ->
 
 def _acting(who: Principal) -> Principal:
     """The approver acting on the owner's instrument through the record (audited as them)."""
-    return Principal(user_id=who.user_id, username=who.username, role="admin",
-                     display_name=who.display_name)
+    return Principal(
+        user_id=who.user_id, username=who.username, role="admin", display_name=who.display_name
+    )
 
 
 def approved_interval(session: Session, lab_org_id: int, type_id: int) -> IntervalPolicy | None:
     return session.scalars(
         select(IntervalPolicy)
-        .where(IntervalPolicy.lab_org_id == lab_org_id, IntervalPolicy.type_id == type_id,
-               IntervalPolicy.status == "approved")
+        .where(
+            IntervalPolicy.lab_org_id == lab_org_id,
+            IntervalPolicy.type_id == type_id,
+            IntervalPolicy.status == "approved",
+        )
         .order_by(IntervalPolicy.decided_at.desc(), IntervalPolicy.id.desc())
     ).first()
 
@@ -791,7 +807,9 @@ def _approve_effects(session: Session, who: Principal, rec: CalibrationRecord) -
     failed = rec.overall_verdict in ("fail", "conditional_fail")
     if rec.kind in VERIFICATION_KINDS and failed:
         if inst.status != "suspended" and "suspended" in TRANSITIONS.get(inst.status, ()):
-            transition(session, actor, inst.id, "suspended", why + "：检定不合格 / failed verification")
+            transition(
+                session, actor, inst.id, "suspended", why + "：检定不合格 / failed verification"
+            )
         rec.notice = notice_data(session, rec)
     elif not failed:
         due = next_due(session, rec, inst)
@@ -808,8 +826,16 @@ def _approve_effects(session: Session, who: Principal, rec: CalibrationRecord) -
             before = audit.snapshot(old)
             old.status, old.superseded_by_id = "superseded", rec.id
             session.flush()
-            audit.record(session, who, "superseded", RECORDS.entity, old.id, before, audit.snapshot(old),
-                         f"由记录 {rec.number} 更正 / corrected by {rec.number}")
+            audit.record(
+                session,
+                who,
+                "superseded",
+                RECORDS.entity,
+                old.id,
+                before,
+                audit.snapshot(old),
+                f"由记录 {rec.number} 更正 / corrected by {rec.number}",
+            )
     session.flush()
 
 
@@ -820,22 +846,38 @@ def notice_data(session: Session, rec: CalibrationRecord) -> dict[str, Any]:
     owner = session.get(Organisation, rec.customer_org_id)
     lab = session.get(Organisation, rec.lab_org_id)
     failed = [
-        {"seq": p.seq, "nominal": p.nominal, "error": p.error, "mpe_lower": p.mpe_lower,
-         "mpe_upper": p.mpe_upper, "verdict": p.verdict}
-        for p in _points(session, rec.id) if p.verdict in ("fail", "conditional_fail")
+        {
+            "seq": p.seq,
+            "nominal": p.nominal,
+            "error": p.error,
+            "mpe_lower": p.mpe_lower,
+            "mpe_upper": p.mpe_upper,
+            "verdict": p.verdict,
+        }
+        for p in _points(session, rec.id)
+        if p.verdict in ("fail", "conditional_fail")
     ]
     return {
-        "title_zh": "检定结果通知书", "title_en": "Verification result notice",
-        "number": f"{rec.number}-N", "record_number": rec.number,
-        "lab": lab.name if lab else "", "owner": owner.name if owner else "",
-        "instrument": {"id": inst.id, "serial_no": inst.serial_no, "model": inst.model,
-                       "type_zh": itype.name_zh, "type_en": itype.name_en},
+        "title_zh": "检定结果通知书",
+        "title_en": "Verification result notice",
+        "number": f"{rec.number}-N",
+        "record_number": rec.number,
+        "lab": lab.name if lab else "",
+        "owner": owner.name if owner else "",
+        "instrument": {
+            "id": inst.id,
+            "serial_no": inst.serial_no,
+            "model": inst.model,
+            "type_zh": itype.name_zh,
+            "type_en": itype.name_en,
+        },
         "procedure": f"{rec.procedure_code} {rec.procedure_title or ''}".strip(),
-        "performed_on": rec.performed_on.isoformat(), "kind": rec.kind,
+        "performed_on": rec.performed_on.isoformat(),
+        "kind": rec.kind,
         "failed_points": failed,
         "conclusion_zh": "经检定不合格，该计量器具已停止使用，请修理后重新送检。",
         "conclusion_en": "Failed verification: the instrument is suspended; repair it and submit it "
-                         "again for verification.",
+        "again for verification.",
     }
 
 
@@ -851,219 +893,15 @@ def record_dict(session: Session, rec: CalibrationRecord) -> dict[str, Any]:
     out["rule_text_zh"], out["rule_text_en"] = rule.describe("zh"), rule.describe("en")
     out["points"] = _point_dicts(session, rec.id)
     out["signatures"] = [
-        {"role": s.role, "user_id": s.user_id, "signer_name": s.signer_name, "meaning": s.meaning,
-         "metrologist_id": s.metrologist_id, "signed_at": s.signed_at.isoformat(timespec="seconds"),
-         "status": s.status}
+        {
+            "role": s.role,
+            "user_id": s.user_id,
+            "signer_name": s.signer_name,
+            "meaning": s.meaning,
+            "metrologist_id": s.metrologist_id,
+            "signed_at": s.signed_at.isoformat(timespec="seconds"),
+            "status": s.status,
+        }
         for s in signatures(session, rec.id)
     ]
-    return out
-
-
-def instrument_facts(session: Session, who: Principal, instrument_id: int) -> dict[str, Any]:
-    """What a lab needs to accept an instrument for work (it may be a customer's)."""
-    require(who)
-    if not (who.is_admin or who.is_lab):
-        raise Forbidden()
-    inst = session.get(Instrument, instrument_id) if 0 < instrument_id <= resources.MAX_INT else None
-    if inst is None:
-        raise NotFound("instrument", instrument_id)
-    itype = session.get(InstrumentType, inst.type_id)
-    owner = session.get(Organisation, inst.owner_org_id)
-    return {"id": inst.id, "serial_no": inst.serial_no, "model": inst.model, "maker": inst.maker,
-            "status": inst.status, "due_date": _iso(inst.due_date), "last_verified": _iso(inst.last_verified),
-            "type_id": itype.id, "type_code": itype.code, "type_zh": itype.name_zh, "type_en": itype.name_en,
-            "regulation_code": itype.regulation_code, "regulation_title": itype.regulation_title,
-            "period_months": itype.period_months, "owner_org_id": inst.owner_org_id,
-            "owner": owner.name if owner else ""}
-
-
-def find_instruments(session: Session, who: Principal, serial: str, limit: int = 20) -> list[dict]:
-    """Instruments by serial number, for a lab accepting work."""
-    require(who)
-    if not (who.is_admin or who.is_lab):
-        raise Forbidden()
-    text = (serial or "").strip()
-    if len(text) < 2:
-        return []
-    rows = session.scalars(
-        select(Instrument.id).where(Instrument.serial_no.ilike(f"%{text[:100]}%"))
-        .order_by(Instrument.serial_no).limit(limit)
-    ).all()
-    return [instrument_facts(session, who, i) for i in rows]
-
-
-def lab_resources(session: Session, who: Principal, on: date | None = None) -> dict[str, list[dict]]:
-    """The lab's standards, devices and reference-material lots with their validity on ``on``."""
-    require(who)
-    if not who.is_lab or who.org_id is None:
-        return {"standards": [], "devices": [], "materials": []}
-    on = on or date.today()
-    stds = session.scalars(select(MeasurementStandard).where(MeasurementStandard.lab_org_id == who.org_id)
-                           .order_by(MeasurementStandard.name)).all()
-    ids = [s.id for s in stds]
-    devs = session.scalars(select(StandardDevice).where(StandardDevice.standard_id.in_(ids))
-                           .order_by(StandardDevice.id)).all() if ids else []
-    rms = session.scalars(select(ReferenceMaterial).where(ReferenceMaterial.holder_org_id == who.org_id)
-                          .order_by(ReferenceMaterial.name)).all()
-
-    def ok(status, until, none_ok=False):
-        return status == "active" and ((until is None and none_ok) or (until is not None and until >= on))
-
-    return {
-        "standards": [{"id": s.id, "name": s.name, "code": s.code, "valid_until": _iso(s.assessment_valid_until),
-                       "valid": ok(s.status, s.assessment_valid_until)} for s in stds],
-        "devices": [{"id": d.id, "standard_id": d.standard_id, "name": d.name, "serial_no": d.serial_no,
-                     "valid_until": _iso(d.certificate_valid_until),
-                     "valid": ok(d.status, d.certificate_valid_until)} for d in devs],
-        "materials": [{"id": m.id, "name": m.name, "lot": m.lot, "valid_until": _iso(m.expiry),
-                       "valid": ok(m.status, m.expiry, none_ok=True)} for m in rms],
-    }
-
-
-def instrument_history(session: Session, who: Principal, instrument_id: int) -> dict[str, Any]:
-    """Visible records of one instrument, oldest first, with as-found error per nominal point."""
-    stmt = RECORDS.policy.scope(who, select(CalibrationRecord)).where(
-        CalibrationRecord.instrument_id == instrument_id
-    ).order_by(CalibrationRecord.performed_on, CalibrationRecord.id)
-    recs = list(session.scalars(stmt))
-    inst = session.get(Instrument, instrument_id) if 0 < instrument_id <= resources.MAX_INT else None
-    if inst is None:
-        raise NotFound("instrument", instrument_id)
-    if not recs:
-        from jiliang.instruments.service import INSTRUMENTS
-
-        resources.get(session, who, INSTRUMENTS, instrument_id)  # NotFound outside the scope
-    series: dict[float, list[dict]] = {}
-    for r in recs:
-        if r.status not in ("approved", "superseded"):
-            continue
-        for p in _points(session, r.id):
-            if p.error is None:
-                continue
-            series.setdefault(p.nominal, []).append(
-                {"date": r.performed_on.isoformat(), "error": p.error, "record": r.number,
-                 "mpe_lower": p.mpe_lower, "mpe_upper": p.mpe_upper, "verdict": p.verdict}
-            )
-    facts = instrument_facts(session, Principal(0, "system", "admin"), instrument_id)
-    return {
-        "instrument": facts,
-        "records": [{"id": r.id, "number": r.number, "kind": r.kind, "performed_on": r.performed_on.isoformat(),
-                     "status": r.status, "overall_verdict": r.overall_verdict} for r in recs],
-        "series": [{"nominal": k, "points": v} for k, v in sorted(series.items())],
-    }
-
-
-# ------------------------------------------------------------------ interval analysis
-
-
-def history_rows(session: Session, who: Principal, type_id: int) -> list[dict[str, Any]]:
-    """Calibration history of a type from approved records in scope (one row per interval).
-
-    Each row is the calibration that ended an interval: ``interval_days`` since the previous
-    approved record of the same instrument, ``in_tolerance`` when every as-found point was
-    accepted, ``as_found_error`` the largest absolute as-found error.
-    """
-    stmt = RECORDS.policy.scope(who, select(CalibrationRecord)).join(
-        Instrument, Instrument.id == CalibrationRecord.instrument_id
-    ).where(Instrument.type_id == type_id, CalibrationRecord.status == "approved").order_by(
-        CalibrationRecord.instrument_id, CalibrationRecord.performed_on, CalibrationRecord.id
-    )
-    rows: list[dict[str, Any]] = []
-    prev: CalibrationRecord | None = None
-    for rec in session.scalars(stmt):
-        if prev is not None and prev.instrument_id == rec.instrument_id:
-            days = (rec.performed_on - prev.performed_on).days
-            if days > 0:
-                errors = [abs(p.error) for p in _points(session, rec.id) if p.error is not None]
-                rows.append({
-                    "instrument": str(rec.instrument_id), "calibration_date": rec.performed_on.isoformat(),
-                    "interval_days": days, "in_tolerance": rec.overall_verdict in ("pass", "conditional_pass"),
-                    "as_found_error": max(errors) if errors else None,
-                })
-        prev = rec
-    return rows
-
-
-def analyse_intervals(
-    session: Session, who: Principal, type_id: int, method: str = "a3", target: float = 0.9
-) -> dict[str, Any]:
-    """Interval recommendation for a type (:func:`jiliang.intervals.recommend`) with its data."""
-    from jiliang import intervals
-
-    itype = session.get(InstrumentType, type_id) if 0 < type_id <= resources.MAX_INT else None
-    if itype is None:
-        raise NotFound("instrument_type", type_id)
-    rows = history_rows(session, who, type_id)
-    result = None
-    message = None
-    if rows:
-        try:
-            result = intervals.recommend(rows, method, target)
-        except intervals.HistoryError as exc:
-            raise ValidationFailed.one(exc.field or "history", exc.message_zh, exc.message_en) from None
-        except ValueError as exc:
-            raise ValidationFailed.one("history", f"无法计算：{exc}", f"cannot compute: {exc}") from None
-        result = _jsonable(result)
-    else:
-        message = ("尚无同一器具前后两次已批准的记录，无法分析", "No instrument has two approved records yet")
-    policy = approved_interval(session, who.org_id, type_id) if who.org_id else None
-    return {
-        "type": {"id": itype.id, "code": itype.code, "name_zh": itype.name_zh, "name_en": itype.name_en,
-                 "period_months": itype.period_months},
-        "method": method, "target": target, "rows": rows, "result": result, "message": message,
-        "approved_interval_days": policy.interval_days if policy else None,
-    }
-
-
-def propose_interval(
-    session: Session, who: Principal, type_id: int, method: str, target: float
-) -> IntervalPolicy:
-    """Record a recommendation as a proposal; it applies only once a lab manager approves it."""
-    if not who.is_lab or who.org_id is None:
-        raise Forbidden("只有实验室人员可以提出周期建议", "Only lab staff propose intervals")
-    analysis = analyse_intervals(session, who, type_id, method, target)
-    result = analysis["result"]
-    if not result or not result.get("recommended_interval_days"):
-        raise Conflict("数据不足，没有可采纳的建议", "Not enough data for a recommendation")
-    pol = IntervalPolicy(
-        lab_org_id=who.org_id, type_id=type_id, method=method, target=target,
-        current_interval_days=result.get("current_interval_days"),
-        interval_days=int(result["recommended_interval_days"]), confidence=result.get("confidence"),
-        result={"result": result, "rows": analysis["rows"]}, status="proposed", proposed_by=who.user_id,
-    )
-    session.add(pol)
-    session.flush()
-    audit.record(session, who, "propose", POLICIES.entity, pol.id,
-                 after={k: v for k, v in audit.snapshot(pol).items() if k != "result"})
-    return pol
-
-
-def decide_interval(
-    session: Session, who: Principal, ident: Any, approve: bool, reason: str | None
-) -> IntervalPolicy:
-    """A lab manager approves (applies) or rejects a proposed interval; audited with a reason."""
-    pol = resources.get(session, who, POLICIES, ident)
-    if who.role != "lab_manager" or who.org_id != pol.lab_org_id:
-        raise Forbidden("只有本实验室负责人可以批准周期调整", "Only this lab's manager decides intervals")
-    if pol.status != "proposed":
-        raise Conflict("该建议已处理", "This proposal has already been decided")
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed.one("reason", "须填写理由", "a reason is required")
-    before = {k: v for k, v in audit.snapshot(pol).items() if k != "result"}
-    pol.status = "approved" if approve else "rejected"
-    pol.decided_by, pol.decided_at, pol.decision_reason = who.user_id, utcnow(), text[:1000]
-    session.flush()
-    after = {k: v for k, v in audit.snapshot(pol).items() if k != "result"}
-    audit.record(session, who, "approve" if approve else "reject", POLICIES.entity, pol.id, before, after, text)
-    return pol
-
-
-def list_policies(session: Session, who: Principal, type_id: int | None = None) -> list[IntervalPolicy]:
-    filters = {"type_id": str(type_id or "")}
-    return resources.list_page(session, who, POLICIES, None, filters, None, 1, 100).items
-
-
-def policy_dict(pol: IntervalPolicy) -> dict[str, Any]:
-    out = {k: v for k, v in audit.snapshot(pol).items() if k != "result"}
     return out

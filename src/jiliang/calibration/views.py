@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang.api.deps import optional_principal, request_lang
-from jiliang.calibration import service
+from jiliang.calibration import interval_policy, lookups, service
 from jiliang.calibration.models import KINDS, RECORD_STATES, CalibrationRecord
 from jiliang.conformity import RULE_KINDS, VERDICTS
 from jiliang.core import audit
 from jiliang.core.db import get_session
-from jiliang.core.errors import DomainError, Forbidden, Unauthorized
+from jiliang.core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from jiliang.core.security import Principal
 from jiliang.instruments.models import Instrument, InstrumentType
 from jiliang.orgs.models import Organisation
@@ -30,8 +30,11 @@ from jiliang.web.views import TEMPLATES, add_nav, add_templates, render
 
 HERE = Path(__file__).parent
 add_templates(HERE / "templates")
-add_nav("/calibration", ("检定校准", "Calibration"),
-        frozenset({"admin", "lab_manager", "metrologist", "reviewer", "approver"}))
+add_nav(
+    "/calibration",
+    ("检定校准", "Calibration"),
+    frozenset({"admin", "lab_manager", "metrologist", "reviewer", "approver"}),
+)
 TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" else zh)
 
 router = APIRouter(include_in_schema=False)
@@ -75,8 +78,19 @@ def _check_csrf(request: Request, token: str) -> None:
 def _names(db: Session, recs: list[CalibrationRecord]) -> dict[str, dict[int, str]]:
     inst_ids = {r.instrument_id for r in recs}
     org_ids = {r.customer_org_id for r in recs} | {r.lab_org_id for r in recs}
-    insts = {i.id: i.serial_no for i in db.scalars(select(Instrument).where(Instrument.id.in_(inst_ids)))} if inst_ids else {}
-    orgs = {o.id: o.name for o in db.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))} if org_ids else {}
+    insts = (
+        {
+            i.id: i.serial_no
+            for i in db.scalars(select(Instrument).where(Instrument.id.in_(inst_ids)))
+        }
+        if inst_ids
+        else {}
+    )
+    orgs = (
+        {o.id: o.name for o in db.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))}
+        if org_ids
+        else {}
+    )
     return {"inst": insts, "org": orgs}
 
 
@@ -89,7 +103,9 @@ QUEUES = {
 
 
 @router.get("/calibration")
-def work_list(request: Request, db: DB, who: MaybeWho, status: str = "", q: str = "", page: int = 1) -> Response:
+def work_list(
+    request: Request, db: DB, who: MaybeWho, status: str = "", q: str = "", page: int = 1
+) -> Response:
     who = _need(who)
     return _list(request, db, who, status if status in RECORD_STATES else "", q, page, None)
 
@@ -98,36 +114,64 @@ def work_list(request: Request, db: DB, who: MaybeWho, status: str = "", q: str 
 def queue(request: Request, queue: str, db: DB, who: MaybeWho, page: int = 1) -> Response:
     who = _need(who)
     if queue not in QUEUES:
-        raise service.NotFound("queue", queue)
+        raise NotFound("queue", queue)
     return _list(request, db, who, QUEUES[queue][0], "", page, queue)
 
 
 def _list(request, db, who, status, q, page, queue_name) -> Response:
-    pg = service.list_records(db, who, status or None, None, None, q or None, max(1, min(page, 100_000)), 25)
-    return render(request, "calibration_list.html", {
-        "who": who, "page": pg, "names": _names(db, pg.items), "status": status, "q": q,
-        "STATES": RECORD_STATES, "KINDS": KINDS, "VERDICTS": VERDICTS, "QUEUES": QUEUES,
-        "queue": queue_name, "can_write": who.is_admin or who.role in service.WRITERS,
-    })
+    pg = service.list_records(
+        db, who, status or None, None, None, q or None, max(1, min(page, 100_000)), 25
+    )
+    return render(
+        request,
+        "calibration_list.html",
+        {
+            "who": who,
+            "page": pg,
+            "names": _names(db, pg.items),
+            "status": status,
+            "q": q,
+            "STATES": RECORD_STATES,
+            "KINDS": KINDS,
+            "VERDICTS": VERDICTS,
+            "QUEUES": QUEUES,
+            "queue": queue_name,
+            "can_write": who.is_admin or who.role in service.WRITERS,
+        },
+    )
 
 
 @router.get("/calibration/new")
-def new_record(request: Request, db: DB, who: MaybeWho, instrument_id: int = 0, serial: str = "") -> Response:
+def new_record(
+    request: Request, db: DB, who: MaybeWho, instrument_id: int = 0, serial: str = ""
+) -> Response:
     who = _need(who)
     if not (who.is_admin or who.role in service.WRITERS):
         raise Forbidden()
     if not instrument_id:
-        found = service.find_instruments(db, who, serial) if serial else []
-        return render(request, "calibration_pick.html", {"who": who, "serial": serial, "found": found})
-    facts = service.instrument_facts(db, who, instrument_id)
+        found = lookups.find_instruments(db, who, serial) if serial else []
+        return render(
+            request, "calibration_pick.html", {"who": who, "serial": serial, "found": found}
+        )
+    facts = lookups.instrument_facts(db, who, instrument_id)
     code = facts.get("regulation_code") or ""
     model = next((m for k, m in DEFAULT_MODELS.items() if code.startswith(k)), None)
     initial = {
-        "instrument_id": facts["id"], "kind": "subsequent_verification", "procedure_code": code,
-        "procedure_title": facts.get("regulation_title") or "", "performed_on": date.today().isoformat(),
-        "location": "", "temperature": None, "humidity": None, "unit": "kg" if code.startswith("JJG 539") else "",
-        "standard_ids": [], "device_ids": [], "material_ids": [],
-        "decision_rule": {"kind": "simple"}, "uncertainty_model": model, "points": [],
+        "instrument_id": facts["id"],
+        "kind": "subsequent_verification",
+        "procedure_code": code,
+        "procedure_title": facts.get("regulation_title") or "",
+        "performed_on": date.today().isoformat(),
+        "location": "",
+        "temperature": None,
+        "humidity": None,
+        "unit": "kg" if code.startswith("JJG 539") else "",
+        "standard_ids": [],
+        "device_ids": [],
+        "material_ids": [],
+        "decision_rule": {"kind": "simple"},
+        "uncertainty_model": model,
+        "points": [],
     }
     return _form(request, db, who, None, facts, initial)
 
@@ -138,63 +182,117 @@ def edit_record(request: Request, item_id: int, db: DB, who: MaybeWho) -> Respon
     rec = service.get_record(db, who, item_id)
     if rec.status not in ("draft", "returned") or not (who.is_admin or who.role in service.WRITERS):
         raise Forbidden("此记录不能修改", "This record cannot be changed")
-    facts = service.instrument_facts(db, service._acting(who), rec.instrument_id)
+    facts = lookups.instrument_facts(db, service._acting(who), rec.instrument_id)
     return _form(request, db, who, rec, facts, service.record_dict(db, rec))
 
 
 def _form(request, db, who, rec, facts, initial) -> Response:
-    on = date.fromisoformat(initial["performed_on"]) if isinstance(initial["performed_on"], str) else initial["performed_on"]
-    return render(request, "calibration_form.html", {
-        "who": who, "rec": rec, "inst": facts, "KINDS": KINDS, "RULE_KINDS": RULE_KINDS,
-        "RULE_LABELS": RULE_LABELS, "lab": service.lab_resources(db, who, on),
-        "initial_json": json.dumps(initial, ensure_ascii=False, default=str).replace("</", "<\\/"),
-    })
+    on = (
+        date.fromisoformat(initial["performed_on"])
+        if isinstance(initial["performed_on"], str)
+        else initial["performed_on"]
+    )
+    return render(
+        request,
+        "calibration_form.html",
+        {
+            "who": who,
+            "rec": rec,
+            "inst": facts,
+            "KINDS": KINDS,
+            "RULE_KINDS": RULE_KINDS,
+            "RULE_LABELS": RULE_LABELS,
+            "lab": lookups.lab_resources(db, who, on),
+            "initial_json": json.dumps(initial, ensure_ascii=False, default=str).replace(
+                "</", "<\\/"
+            ),
+        },
+    )
 
 
 @router.get("/calibration/assets/record-form.js")
 def form_script() -> Response:
-    return Response((HERE / "templates" / "record_form.js").read_text(encoding="utf-8"),
-                    media_type="text/javascript; charset=utf-8",
-                    headers={"cache-control": "no-cache"})
+    return Response(
+        (HERE / "templates" / "record_form.js").read_text(encoding="utf-8"),
+        media_type="text/javascript; charset=utf-8",
+        headers={"cache-control": "no-cache"},
+    )
 
 
-def _detail(request: Request, db: Session, who: Principal, item_id: int, error: str | None = None,
-            status_code: int = 200) -> Response:
+def _detail(
+    request: Request,
+    db: Session,
+    who: Principal,
+    item_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     rec = service.get_record(db, who, item_id)
     data = service.record_dict(db, rec)
     inst = db.get(Instrument, rec.instrument_id)
     itype = db.get(InstrumentType, inst.type_id)
-    lab = service.lab_resources(db, who, rec.performed_on) if who.org_id == rec.lab_org_id else None
+    lab = lookups.lab_resources(db, who, rec.performed_on) if who.org_id == rec.lab_org_id else None
     used = []
     if lab:
-        for key, ids in (("standards", rec.standard_ids), ("devices", rec.device_ids), ("materials", rec.material_ids)):
+        for key, ids in (
+            ("standards", rec.standard_ids),
+            ("devices", rec.device_ids),
+            ("materials", rec.material_ids),
+        ):
             used += [dict(x, kind=key) for x in lab[key] if x["id"] in (ids or [])]
     entries = audit.entries_for(db, service.RECORDS.entity, rec.id)
-    steps = {"draft": "performed", "returned": "performed", "submitted": "reviewed", "reviewed": "approved"}
+    steps = {
+        "draft": "performed",
+        "returned": "performed",
+        "submitted": "reviewed",
+        "reviewed": "approved",
+    }
     step = steps.get(rec.status)
-    may_sign = step is not None and who.org_id == rec.lab_org_id and who.role in service.STEP_ROLES[step]
-    may_return = rec.status in ("submitted", "reviewed") and who.org_id == rec.lab_org_id and \
-        who.role in service.STEP_ROLES["reviewed" if rec.status == "submitted" else "approved"]
+    may_sign = (
+        step is not None and who.org_id == rec.lab_org_id and who.role in service.STEP_ROLES[step]
+    )
+    may_return = (
+        rec.status in ("submitted", "reviewed")
+        and who.org_id == rec.lab_org_id
+        and who.role in service.STEP_ROLES["reviewed" if rec.status == "submitted" else "approved"]
+    )
     writer = who.is_admin or (who.role in service.WRITERS and who.org_id == rec.lab_org_id)
-    return render(request, "calibration_detail.html", {
-        "who": who, "rec": rec, "d": data, "inst": inst, "itype": itype, "used": used, "entries": entries,
-        "names": _names(db, [rec]), "STATES": RECORD_STATES, "KINDS": KINDS, "VERDICTS": VERDICTS,
-        "step": step, "may_sign": may_sign, "may_return": may_return,
-        "may_edit": writer and rec.status in ("draft", "returned"),
-        "may_correct": writer and rec.status == "approved", "error": error,
-        "message": request.query_params.get("done"),
-    }, status_code)
-
-
-@router.get("/calibration/{item_id}")
-def record_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-    return _detail(request, db, _need(who), item_id)
+    return render(
+        request,
+        "calibration_detail.html",
+        {
+            "who": who,
+            "rec": rec,
+            "d": data,
+            "inst": inst,
+            "itype": itype,
+            "used": used,
+            "entries": entries,
+            "names": _names(db, [rec]),
+            "STATES": RECORD_STATES,
+            "KINDS": KINDS,
+            "VERDICTS": VERDICTS,
+            "step": step,
+            "may_sign": may_sign,
+            "may_return": may_return,
+            "may_edit": writer and rec.status in ("draft", "returned"),
+            "may_correct": writer and rec.status == "approved",
+            "error": error,
+            "message": request.query_params.get("done"),
+        },
+        status_code,
+    )
 
 
 @router.post("/calibration/{item_id}/sign/{step}")
 def sign_record(
-    request: Request, item_id: int, step: str, db: DB, who: MaybeWho,
-    password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+    request: Request,
+    item_id: int,
+    step: str,
+    db: DB,
+    who: MaybeWho,
+    password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
@@ -209,8 +307,12 @@ def sign_record(
 
 @router.post("/calibration/{item_id}/return")
 def return_record(
-    request: Request, item_id: int, db: DB, who: MaybeWho,
-    reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+    request: Request,
+    item_id: int,
+    db: DB,
+    who: MaybeWho,
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
@@ -225,8 +327,12 @@ def return_record(
 
 @router.post("/calibration/{item_id}/correct")
 def correct_record(
-    request: Request, item_id: int, db: DB, who: MaybeWho,
-    reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+    request: Request,
+    item_id: int,
+    db: DB,
+    who: MaybeWho,
+    reason: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
@@ -242,7 +348,9 @@ def correct_record(
 # ------------------------------------------------------------------ history and control chart
 
 
-def control_chart_svg(points: list[dict], title: str, unit: str, lang: str, width: int = 640, height: int = 240) -> str:
+def control_chart_svg(
+    points: list[dict], title: str, unit: str, lang: str, width: int = 640, height: int = 240
+) -> str:
     """A control chart of the as-found error of one nominal point over time (server-drawn SVG).
 
     The centre line is the mean error; the control limits are mean ± 3 s (s the sample
@@ -254,8 +362,12 @@ def control_chart_svg(points: list[dict], title: str, unit: str, lang: str, widt
     n = len(errors)
     mean = sum(errors) / n
     s = math.sqrt(sum((e - mean) ** 2 for e in errors) / (n - 1)) if n > 1 else 0.0
-    lo_mpe = next((p["mpe_lower"] for p in reversed(points) if p.get("mpe_lower") is not None), None)
-    hi_mpe = next((p["mpe_upper"] for p in reversed(points) if p.get("mpe_upper") is not None), None)
+    lo_mpe = next(
+        (p["mpe_lower"] for p in reversed(points) if p.get("mpe_lower") is not None), None
+    )
+    hi_mpe = next(
+        (p["mpe_upper"] for p in reversed(points) if p.get("mpe_upper") is not None), None
+    )
     values = errors + [v for v in (lo_mpe, hi_mpe) if v is not None]
     if n > 1:
         values += [mean - 3 * s, mean + 3 * s]
@@ -273,17 +385,23 @@ def control_chart_svg(points: list[dict], title: str, unit: str, lang: str, widt
     def y(v: float) -> float:
         return top + (height - top - bottom) * (1 - (v - y_min) / (y_max - y_min))
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'class="control-chart" aria-label="{escape(title)}">',
-             f'<text x="{left}" y="16" font-size="13" fill="#1f2a33">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#99a3ad"/>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#99a3ad"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'class="control-chart" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="16" font-size="13" fill="#1f2a33">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#99a3ad"/>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#99a3ad"/>',
+    ]
 
     def hline(v: float, color: str, dash: str, label: str) -> None:
-        parts.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="{color}" '
-                     f'stroke-dasharray="{dash}"/>')
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="{color}">'
-                     f'{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="{color}" '
+            f'stroke-dasharray="{dash}"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="{color}">'
+            f"{escape(label)}</text>"
+        )
 
     for v, name in ((lo_mpe, "MPE"), (hi_mpe, "MPE")):
         if v is not None:
@@ -294,18 +412,27 @@ def control_chart_svg(points: list[dict], title: str, unit: str, lang: str, widt
         hline(mean - 3 * s, "#66737f", "2 3", "LCL")
     coords = [(x(d), y(e)) for d, e in zip(dates, errors, strict=True)]
     if n > 1:
-        parts.append('<polyline fill="none" stroke="#1d5c8c" stroke-width="1.5" points="'
-                     + " ".join(f"{a:.1f},{b:.1f}" for a, b in coords) + '"/>')
+        parts.append(
+            '<polyline fill="none" stroke="#1d5c8c" stroke-width="1.5" points="'
+            + " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
+            + '"/>'
+        )
     for (a, b), p in zip(coords, points, strict=True):
         bad = p.get("verdict") in ("fail", "conditional_fail")
-        parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{"#b2452f" if bad else "#1d5c8c"}">'
-                     f'<title>{escape(p["date"])} {escape(p["record"])}: {p["error"]:g} {escape(unit)}</title></circle>')
+        parts.append(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{"#b2452f" if bad else "#1d5c8c"}">'
+            f"<title>{escape(p['date'])} {escape(p['record'])}: {p['error']:g} {escape(unit)}</title></circle>"
+        )
     for d in sorted(set(dates)):
-        parts.append(f'<text x="{x(d):.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="middle" '
-                     f'fill="#66737f">{d.isoformat()}</text>')
-    parts.append(f'<text x="12" y="{top + (height - top - bottom) / 2:.0f}" font-size="10" fill="#66737f" '
-                 f'transform="rotate(-90 12 {top + (height - top - bottom) / 2:.0f})" text-anchor="middle">'
-                 f'{"示值误差" if lang != "en" else "as-found error"} {escape(unit)}</text>')
+        parts.append(
+            f'<text x="{x(d):.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="middle" '
+            f'fill="#66737f">{d.isoformat()}</text>'
+        )
+    parts.append(
+        f'<text x="12" y="{top + (height - top - bottom) / 2:.0f}" font-size="10" fill="#66737f" '
+        f'transform="rotate(-90 12 {top + (height - top - bottom) / 2:.0f})" text-anchor="middle">'
+        f"{'示值误差' if lang != 'en' else 'as-found error'} {escape(unit)}</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -314,19 +441,35 @@ def control_chart_svg(points: list[dict], title: str, unit: str, lang: str, widt
 def instrument_history(request: Request, instrument_id: int, db: DB, who: MaybeWho) -> Response:
     who = _need(who)
     lang = request_lang(request)
-    hist = service.instrument_history(db, who, instrument_id)
+    hist = lookups.instrument_history(db, who, instrument_id)
     unit = ""
     if hist["records"]:
         last = db.get(CalibrationRecord, hist["records"][-1]["id"])
         unit = last.unit or ""
     charts = [
-        (s["nominal"], control_chart_svg(
-            s["points"], ("标称值 " if lang != "en" else "nominal ") + f"{s['nominal']:g} {unit}", unit, lang))
+        (
+            s["nominal"],
+            control_chart_svg(
+                s["points"],
+                ("标称值 " if lang != "en" else "nominal ") + f"{s['nominal']:g} {unit}",
+                unit,
+                lang,
+            ),
+        )
         for s in hist["series"]
     ]
-    return render(request, "calibration_history.html", {
-        "who": who, "hist": hist, "charts": charts, "STATES": RECORD_STATES, "KINDS": KINDS, "VERDICTS": VERDICTS,
-    })
+    return render(
+        request,
+        "calibration_history.html",
+        {
+            "who": who,
+            "hist": hist,
+            "charts": charts,
+            "STATES": RECORD_STATES,
+            "KINDS": KINDS,
+            "VERDICTS": VERDICTS,
+        },
+    )
 
 
 # ------------------------------------------------------------------ interval analysis
@@ -338,10 +481,16 @@ def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -
         return None
     obs = plot.get("observed") or plot.get("points") or []
     curve = plot.get("curve") or plot.get("model") or []
-    pts = [(float(p.get("interval_days", p.get("x", 0))), float(p.get("reliability", p.get("y", 0))))
-           for p in obs if isinstance(p, dict)]
-    cur = [(float(p.get("interval_days", p.get("x", 0))), float(p.get("reliability", p.get("y", 0))))
-           for p in curve if isinstance(p, dict)]
+    pts = [
+        (float(p.get("interval_days", p.get("x", 0))), float(p.get("reliability", p.get("y", 0))))
+        for p in obs
+        if isinstance(p, dict)
+    ]
+    cur = [
+        (float(p.get("interval_days", p.get("x", 0))), float(p.get("reliability", p.get("y", 0))))
+        for p in curve
+        if isinstance(p, dict)
+    ]
     if not pts and not cur:
         return None
     left, right, top, bottom = 48, 16, 16, 30
@@ -354,18 +503,29 @@ def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -
     def y(v: float) -> float:
         return top + (height - top - bottom) * (1 - max(0.0, min(1.0, v)))
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="reliability-plot" role="img">',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#99a3ad"/>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#99a3ad"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="reliability-plot" role="img">',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#99a3ad"/>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#99a3ad"/>',
+    ]
     for v in (0, 0.5, 0.9, 1.0):
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#66737f">{v:g}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#66737f">{v:g}</text>'
+        )
     if cur:
-        parts.append('<polyline fill="none" stroke="#1d5c8c" points="'
-                     + " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in cur) + '"/>')
+        parts.append(
+            '<polyline fill="none" stroke="#1d5c8c" points="'
+            + " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in cur)
+            + '"/>'
+        )
     for a, b in pts:
-        parts.append(f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="4" fill="#2f7a4d"><title>{a:g} d: {b:.3g}</title></circle>')
-    parts.append(f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" fill="#66737f">'
-                 f'{"间隔（天）" if lang != "en" else "interval (days)"} · {x_max / 1.05:.0f}</text>')
+        parts.append(
+            f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="4" fill="#2f7a4d"><title>{a:g} d: {b:.3g}</title></circle>'
+        )
+    parts.append(
+        f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" fill="#66737f">'
+        f"{'间隔（天）' if lang != 'en' else 'interval (days)'} · {x_max / 1.05:.0f}</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -373,52 +533,101 @@ def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -
 @router.get("/calibration/intervals")
 def interval_types(request: Request, db: DB, who: MaybeWho) -> Response:
     who = _need(who)
-    stmt = service.RECORDS.policy.scope(who, select(InstrumentType).distinct()).join(
-        Instrument, Instrument.type_id == InstrumentType.id).join(
-        CalibrationRecord, CalibrationRecord.instrument_id == Instrument.id).order_by(InstrumentType.code)
+    stmt = (
+        service.RECORDS.policy.scope(who, select(InstrumentType).distinct())
+        .join(Instrument, Instrument.type_id == InstrumentType.id)
+        .join(CalibrationRecord, CalibrationRecord.instrument_id == Instrument.id)
+        .order_by(InstrumentType.code)
+    )
     types = list(db.scalars(stmt))
     return render(request, "calibration_intervals.html", {"who": who, "types": types, "a": None})
 
 
 @router.get("/calibration/intervals/{type_id}")
-def interval_analysis(request: Request, type_id: int, db: DB, who: MaybeWho, method: str = "a3",
-                      target: float = 0.9, error: str | None = None, status_code: int = 200) -> Response:
+def interval_analysis(
+    request: Request,
+    type_id: int,
+    db: DB,
+    who: MaybeWho,
+    method: str = "a3",
+    target: float = 0.9,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     who = _need(who)
     lang = request_lang(request)
     method = method if method in ("m1", "a3", "s2") else "a3"
     target = target if 0 < target < 1 else 0.9
-    a = service.analyse_intervals(db, who, type_id, method, target)
+    a = interval_policy.analyse_intervals(db, who, type_id, method, target)
     plot = reliability_svg((a["result"] or {}).get("plot"), lang) if a["result"] else None
-    pols = service.list_policies(db, who, type_id)
-    return render(request, "calibration_intervals.html", {
-        "who": who, "types": None, "a": a, "plot": plot, "policies": pols, "error": error,
-    }, status_code)
+    pols = (
+        interval_policy.list_policies(db, who, type_id)
+        if (who.is_admin or who.is_lab or who.is_regulator)
+        else []
+    )
+    return render(
+        request,
+        "calibration_intervals.html",
+        {
+            "who": who,
+            "types": None,
+            "a": a,
+            "plot": plot,
+            "policies": pols,
+            "error": error,
+        },
+        status_code,
+    )
 
 
 @router.post("/calibration/intervals/{type_id}/propose")
 def interval_propose(
-    request: Request, type_id: int, db: DB, who: MaybeWho,
-    method: Annotated[str, Form()] = "a3", target: Annotated[float, Form()] = 0.9,
+    request: Request,
+    type_id: int,
+    db: DB,
+    who: MaybeWho,
+    method: Annotated[str, Form()] = "a3",
+    target: Annotated[float, Form()] = 0.9,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
     try:
-        service.propose_interval(db, who, type_id, method if method in ("m1", "a3", "s2") else "a3", target)
+        interval_policy.propose_interval(
+            db, who, type_id, method if method in ("m1", "a3", "s2") else "a3", target
+        )
     except DomainError as exc:
         db.rollback()
-        return interval_analysis(request, type_id, db, who, method, target, exc.message(request_lang(request)),
-                                 exc.status_code)
+        return interval_analysis(
+            request,
+            type_id,
+            db,
+            who,
+            method,
+            target,
+            exc.message(request_lang(request)),
+            exc.status_code,
+        )
     return RedirectResponse(f"/calibration/intervals/{type_id}?method={method}", status_code=303)
 
 
 @router.post("/calibration/intervals/policies/{policy_id}/decide")
 def interval_decide(
-    request: Request, policy_id: int, db: DB, who: MaybeWho,
-    approve: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    request: Request,
+    policy_id: int,
+    db: DB,
+    who: MaybeWho,
+    approve: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
-    pol = service.decide_interval(db, who, policy_id, approve == "1", reason)
+    pol = interval_policy.decide_interval(db, who, policy_id, approve == "1", reason)
     return RedirectResponse(f"/calibration/intervals/{pol.type_id}", status_code=303)
+
+
+# last: "/calibration/{item_id}" must not shadow the fixed paths above
+@router.get("/calibration/{item_id}")
+def record_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
+    return _detail(request, db, _need(who), item_id)
