@@ -210,3 +210,28 @@ def test_bad_indices_and_sizes_are_4xx_with_the_field(client):
         r = client.get(url)
         assert r.status_code == status, (url, r.text)
         assert field in r.json()["fields"], (url, r.json())
+
+
+def test_append_many_equals_one_by_one_and_is_all_or_nothing(platform):
+    from jiliang.ledger import tree_root
+
+    with session_scope() as session:
+        before = service.log_size(session)
+        items = [("issued", {"certificate_number": new_number("BATCH"), "issuer_org_id": 2,
+                             "xml_sha256": FP, "key_sha256": FP}) for _ in range(37)]
+        items.append(("revoked", {"certificate_number": items[3][1]["certificate_number"],
+                                  "issuer_org_id": 2, "reason": "batch"}))
+        entries = service.append_many(session, SYSTEM, items)
+        assert [e.index for e in entries] == list(range(before, before + 38))
+    with session_scope() as session:
+        leaves = [bytes(h) for (h,) in session.execute(
+            text("SELECT leaf_hash FROM log_entries ORDER BY \"index\""))]
+        mem = MemoryStore(leaves)
+        size = service.log_size(session)
+        assert size == len(leaves)
+        assert service.root_at(session, size) == mem.root() == tree_root(size, mem)
+        fresh = ("issued", {"certificate_number": new_number("BATCH"), "issuer_org_id": 2,
+                            "xml_sha256": FP, "key_sha256": FP})
+        with pytest.raises(Conflict):  # the second item repeats a number: nothing is appended
+            service.append_many(session, SYSTEM, [fresh, fresh])
+        assert service.log_size(session) == size

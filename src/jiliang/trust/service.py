@@ -203,32 +203,54 @@ def consistency_proof_for(session: Session, old: int, new: int) -> list[bytes]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _take_index(session: Session) -> int:
-    """Lock the head row, increment it, return the index of the new entry."""
+def _take_indices(session: Session, count: int) -> int:
+    """Lock the head row, add ``count`` to it, return the first index taken."""
     stmt = (
-        update(LogHead).where(LogHead.id == 1).values(size=LogHead.size + 1)
+        update(LogHead).where(LogHead.id == 1).values(size=LogHead.size + count)
         .returning(LogHead.size)
     )
     size = session.execute(stmt).scalar()
     if size is None:  # a database whose head row is missing (created outside the migrations)
         session.execute(insert(LogHead).values(id=1, size=0))
         size = session.execute(stmt).scalar()
-    return int(size) - 1
+    return int(size) - count
 
 
-def _check_history(session: Session, kind: str, number: str) -> None:
+def _check_history(session: Session, items: list[tuple[str, dict[str, Any]]]) -> None:
     """An issued number is never issued again; only an issued, live certificate is ended."""
-    kinds = set(session.scalars(
-        select(LogEntry.kind).where(LogEntry.certificate_number == number)))
-    if kind == "issued" and kinds:
-        raise Conflict(f"证书编号 {number} 已在日志中，编号不得重复使用",
-                       f"certificate number {number} is in the log already: numbers are never "
-                       "reused")
-    if kind != "issued" and "issued" not in kinds:
-        raise Conflict(f"日志中没有签发证书 {number}", f"the log has no issued certificate {number}")
-    if kind != "issued" and kinds & {"revoked", "superseded"}:
-        raise Conflict(f"证书 {number} 已被撤销或替代", f"certificate {number} is already "
-                       "revoked or superseded")
+    numbers = sorted({p["certificate_number"] for _, p in items})
+    kinds: dict[str, set[str]] = {n: set() for n in numbers}
+    for i in range(0, len(numbers), 1000):
+        rows = session.execute(select(LogEntry.certificate_number, LogEntry.kind).where(
+            LogEntry.certificate_number.in_(numbers[i:i + 1000])))
+        for number, kind in rows:
+            kinds[number].add(kind)
+    for kind, payload in items:
+        number = payload["certificate_number"]
+        seen = kinds[number]
+        if kind == "issued" and seen:
+            raise Conflict(f"证书编号 {number} 已在日志中，编号不得重复使用",
+                           f"certificate number {number} is in the log already: numbers are "
+                           "never reused")
+        if kind != "issued" and "issued" not in seen:
+            raise Conflict(f"日志中没有签发证书 {number}",
+                           f"the log has no issued certificate {number}")
+        if kind != "issued" and seen & {"revoked", "superseded"}:
+            raise Conflict(f"证书 {number} 已被撤销或替代",
+                           f"certificate {number} is already revoked or superseded")
+        seen.add(kind)
+
+
+def _external_siblings(first: int, count: int) -> list[tuple[int, int]]:
+    """Stored nodes the appends of leaves ``first .. first+count-1`` read (left siblings)."""
+    out = []
+    for index in range(first, first + count):
+        level, i = 0, index
+        while i & 1:
+            if (i - 1) << level < first:
+                out.append((level, i - 1))
+            level, i = level + 1, i >> 1
+    return out
 
 
 def append(
@@ -240,41 +262,52 @@ def append(
     :class:`LogEntry`; its index is final once the transaction commits and freed if it rolls
     back.
     """
-    clean = check_payload(kind, payload)
-    index = _take_index(session)  # from here on, appends are serialised: checks are safe
+    return append_many(session, principal, [(kind, payload)])[0]
+
+
+def append_many(
+    session: Session, principal: Principal | None, items: list[tuple[str, dict[str, Any]]]
+) -> list[LogEntry]:
+    """Append several entries ``[(kind, payload), ...]`` in order, with a few queries in all.
+
+    Same rules as :func:`append`: the indices are consecutive, taken under the head-row lock
+    and given back on a refused entry (then nothing is appended) or with a rollback.
+    """
+    if not items:
+        return []
+    cleaned = [(kind, check_payload(kind, payload)) for kind, payload in items]
+    first = _take_indices(session, len(cleaned))  # appends are serialised from here on
     try:
-        _check_history(session, kind, clean["certificate_number"])
+        _check_history(session, cleaned)
     except Conflict:
-        # give the index back, so that a caller who catches the error and commits leaves no gap
-        session.execute(update(LogHead).where(LogHead.id == 1).values(size=LogHead.size - 1))
+        # give the indices back, so that a caller who catches the error and commits leaves no gap
+        session.execute(
+            update(LogHead).where(LogHead.id == 1).values(size=LogHead.size - len(cleaned)))
         raise
     now = datetime.now(UTC).replace(microsecond=0)
-    data = encode_entry(kind, index, clean, now)
-    leaf = leaf_hash(data)
-    # left siblings of the subtrees this leaf completes: one per trailing one-bit of index
-    siblings, level, i = [], 0, index
-    while i & 1:
-        siblings.append((level, i - 1))
-        level, i = level + 1, i >> 1
-    found = fetch_nodes(session, siblings)
-    rows = nodes_after_append(index, leaf, lambda lv, ix: found[(lv, ix)])
-    entry = LogEntry(
-        index=index,
-        kind=kind,
-        certificate_number=clean["certificate_number"],
-        issuer_org_id=clean["issuer_org_id"],
-        data=data,
-        leaf_hash=leaf,
-        created_at=now.replace(tzinfo=None),
-    )
-    session.add(entry)
-    session.execute(
-        insert(LogNode), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in rows]
-    )
+    created = now.replace(tzinfo=None)
+    nodes = fetch_nodes(session, _external_siblings(first, len(cleaned)))
+    entries: list[LogEntry] = []
+    node_rows: list[dict[str, Any]] = []
+    for offset, (kind, clean) in enumerate(cleaned):
+        index = first + offset
+        data = encode_entry(kind, index, clean, now)
+        leaf = leaf_hash(data)
+        for lv, ix, h in nodes_after_append(index, leaf, lambda lv, ix: nodes[(lv, ix)]):
+            nodes[(lv, ix)] = h
+            node_rows.append({"level": lv, "idx": ix, "hash": h})
+        entries.append(LogEntry(
+            index=index, kind=kind, certificate_number=clean["certificate_number"],
+            issuer_org_id=clean["issuer_org_id"], data=data, leaf_hash=leaf, created_at=created,
+        ))
+    session.add_all(entries)
     session.flush()
-    audit.record(session, principal or SYSTEM, "append", "log_entry", index,
-                 after={"kind": kind, **clean, "leaf_hash": leaf.hex()})
-    return entry
+    session.execute(insert(LogNode), node_rows)
+    who = principal or SYSTEM
+    for entry, (kind, clean) in zip(entries, cleaned, strict=True):
+        audit.record(session, who, "append", "log_entry", entry.index,
+                     after={"kind": kind, **clean, "leaf_hash": entry.leaf_hash.hex()})
+    return entries
 
 
 # ----------------------------------------------------------------------------------------------
