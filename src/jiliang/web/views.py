@@ -352,6 +352,7 @@ def _detail_view(resource: Resource):
             "display": resources.display, "children": _children(db, who, resource, obj, lang),
             "can_write": _can_write(db, who, resource, obj),
             "field_labels": {f.name: pick(f.label, lang) for f in resource.fields},
+            "audit_value": _audit_value(resource, lang),
             "ACTIONS": AUDIT_ACTIONS,
         }
         if resource is INSTRUMENTS:
@@ -368,6 +369,20 @@ AUDIT_ACTIONS = {
     "status": ("状态变更", "Status changed"),
     "retire": ("注销", "Retired"),
 }
+
+
+def _audit_value(resource: Resource, lang: str):
+    """Show choice values of audit entries by their label (references stay as ids)."""
+    fields = {f.name: f for f in resource.fields if f.kind in ("choice", "bool", "list")}
+
+    def show(name: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        if name in fields:
+            return resources.display(fields[name], value, lang)
+        return str(value)
+
+    return show
 
 
 def _can_write(db: Session, who: Principal, resource: Resource, obj: Any) -> bool:
