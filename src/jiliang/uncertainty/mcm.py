@@ -68,8 +68,9 @@ def _tails(y: np.ndarray, r0: int) -> tuple[np.ndarray, np.ndarray]:
     ps = np.partition(sub, (k_hi, k_lo) if k_hi < k_lo else (k_lo, k_hi))
     t_lo, t_hi = ps[k_lo], ps[k_hi]
     lows, highs = [], []
-    for start in range(0, m, BLOCK * 8):
-        b = y[start : start + BLOCK * 8]
+    # cache-sized blocks: the masks stay small and are not page-faulted in afresh
+    for start in range(0, m, BLOCK):
+        b = y[start : start + BLOCK]
         lows.append(b[b <= t_lo])
         highs.append(b[b >= t_hi])
     low = np.concatenate(lows)
@@ -286,6 +287,21 @@ class _Runner:
             self.pool.shutdown()
 
 
+def _mean_std(y: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation (divisor M - 1, JCGM 101 7.6) in cache-sized blocks,
+    without an M-sized temporary."""
+    m = y.shape[0]
+    mean = float(np.mean(y))
+    buf = np.empty(min(BLOCK, m))
+    ss = 0.0
+    for start in range(0, m, BLOCK):
+        n = min(BLOCK, m - start)
+        d = buf[:n]
+        np.subtract(y[start : start + n], mean, out=d)
+        ss += float(np.dot(d, d))
+    return mean, math.sqrt(ss / (m - 1)) if m > 1 else 0.0
+
+
 def _summarise(model: Model, y: np.ndarray, trials: int) -> dict[str, Any]:
     p = model.coverage
     bins = model.mcm.get("histogram_bins", 80)
@@ -293,8 +309,7 @@ def _summarise(model: Model, y: np.ndarray, trials: int) -> dict[str, Any]:
     for k, o in enumerate(model.outputs):
         f = model.output_factor[o]
         yk = y[k]
-        mean = float(np.mean(yk))
-        std = float(np.std(yk, ddof=1))
+        mean, std = _mean_std(yk)
         (s_lo, s_hi), (p_lo, p_hi) = coverage_intervals(yk, p)
         r: dict[str, Any] = {
             "value": mean / f,
@@ -312,12 +327,18 @@ def _summarise(model: Model, y: np.ndarray, trials: int) -> dict[str, Any]:
                 hi = lo + w
             counts = np.zeros(bins + 2, dtype=np.int64)
             scale = bins / (hi - lo)
-            for start in range(0, yk.shape[0], BLOCK * 8):
-                b = (yk[start : start + BLOCK * 8] - lo) * scale
+            buf = np.empty(BLOCK)
+            ibuf = np.empty(BLOCK, dtype=np.int64)
+            for start in range(0, yk.shape[0], BLOCK):
+                n = min(BLOCK, yk.shape[0] - start)
+                b, ib = buf[:n], ibuf[:n]
+                np.subtract(yk[start : start + n], lo, out=b)
+                b *= scale
                 np.clip(b, -1.0, bins + 0.5, out=b)
-                idx = b.astype(np.int64)
-                idx[b < 0] = -1
-                counts += np.bincount(idx + 1, minlength=bins + 2)
+                np.floor(b, out=b)
+                ib[...] = b
+                ib += 1
+                counts += np.bincount(ib, minlength=bins + 2)
             r["histogram"] = {
                 "edges": (np.linspace(lo, hi, bins + 1) / f).tolist(),
                 "counts": counts[1:-1].tolist(),

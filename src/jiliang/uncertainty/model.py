@@ -389,6 +389,12 @@ def _compile(doc: Any) -> Model:
                 field=fld,
             )
         corr[ia, ib] = corr[ib, ia] = rv
+        if rv and (inputs[ia].kind != "normal" or inputs[ib].kind != "normal"):
+            warnings.append(
+                f"'{a}' and '{b}' are not both normal: MCM links them by a Gaussian copula "
+                f"with parameter {rv:g} (JCGM 101 6.4.8 covers the normal case), so their "
+                "MCM correlation differs somewhat from the GUM's"
+            )
     if len(inputs) > 1 and not np.allclose(corr, np.eye(len(inputs))):
         w = np.linalg.eigvalsh(corr)
         if w.min() < -1e-10:
