@@ -39,7 +39,7 @@ from __future__ import annotations
 from .distributions import DISTRIBUTIONS, InputQuantity
 from .engine import evaluate, validate_guf
 from .errors import MESSAGES_ZH, ExpressionError, ModelError, UnitError
-from .examples import EXAMPLES
+from .examples import EXAMPLES, example
 from .expr import parse_equation, parse_expression
 from .gum import coverage_factor, gum_batch, welch_satterthwaite
 from .mcm import coverage_intervals, tolerance
@@ -61,6 +61,7 @@ __all__ = [
     "coverage_factor",
     "coverage_intervals",
     "evaluate",
+    "example",
     "format_report",
     "gum_batch",
     "linear_calibration",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -100,3 +101,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "mcm": {"trials": 1000000, "seed": 1},
     },
 }
+
+
+def example(name: str) -> dict[str, Any]:
+    """A deep copy of one worked example (safe to modify); KeyError if unknown."""
+    return copy.deepcopy(EXAMPLES[name])
