@@ -321,3 +321,74 @@ def test_unqualified_signer_is_refused(client, auth, setup, scale, db):
             .values(items=[calfix.ITEM, "压力表"])
         )
         db.commit()
+
+
+def test_lapsed_device_and_reference_material_lot_are_refused(client, auth, setup, scale, db):
+    from datetime import date, timedelta
+
+    from jiliang.core import resources
+    from jiliang.core.security import SYSTEM
+    from jiliang.materials.service import MATERIALS
+    from jiliang.standards.service import STANDARD_DEVICES
+
+    dev = resources.create(
+        db,
+        SYSTEM,
+        STANDARD_DEVICES,
+        {
+            "standard_id": setup["good"],
+            "name": "过期砝码 M1",
+            "certificate_valid_until": date.today() - timedelta(days=1),
+        },
+    )
+    rm = resources.create(
+        db,
+        SYSTEM,
+        MATERIALS,
+        {
+            "holder_org_id": setup["lab"],
+            "gbw_no": "GBW(E)000001",
+            "name": "pH 标准物质",
+            "producer": "中国计量科学研究院",
+            "lot": "202301",
+            "expiry": date.today() - timedelta(days=3),
+        },
+    )
+    db.commit()
+    r = _create(client, auth, setup, scale, device_ids=[dev.id])
+    assert r.status_code == 409 and "过期砝码 M1" in r.json()["message"]
+    assert r.json()["lapsed"][0]["kind"] == "device"
+    r = _create(client, auth, setup, scale, material_ids=[rm.id])
+    assert r.status_code == 409 and r.json()["lapsed"][0]["kind"] == "material"
+    en = call(
+        client,
+        auth,
+        "POST",
+        "/api/v1/calibration/records?lang=en",
+        "metrologist",
+        json=calfix.record_body(scale["id"], setup, material_ids=[rm.id]),
+    )
+    assert en.status_code == 409 and "lapsed" in en.json()["message"]
+    # another lab's standard cannot be used at all
+    r = _create(client, auth, setup, scale, user="labmanager_b")
+    assert r.status_code == 422 and "standard_ids" in r.json()["fields"]
+
+
+def test_a_record_carries_its_decision_rule(client, auth, setup, scale):
+    rule = {"kind": "non_binary", "r": 1, "reference": "委托协议 2026-042"}
+    r = _create(
+        client,
+        auth,
+        setup,
+        scale,
+        decision_rule=rule,
+        points=[{"nominal": 10, "as_found": 10.0095, "mpe": 0.01}],
+    )
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["decision_rule"]["kind"] == "non_binary"
+    assert "委托协议 2026-042" in rec["rule_text_zh"] and "non-binary" in rec["rule_text_en"]
+    assert rec["points"][0]["verdict"] == "conditional_pass"
+    assert rec["overall_verdict"] == "conditional_pass"
+    bad = _create(client, auth, setup, scale, decision_rule={"kind": "coin_toss"})
+    assert bad.status_code == 422 and "decision_rule" in bad.json()["fields"]

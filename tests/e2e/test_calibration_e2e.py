@@ -147,7 +147,7 @@ def test_verification_from_entry_to_approval(page: Page, sign_in, platform):
         assert inst.status == "in_service"
         assert inst.due_date == due and inst.last_verified == date.today()
     page.goto(f"/calibration/instruments/{scale['id']}")
-    expect(page.get_by_test_id("inst-status")).to_have_text("in_service")
+    expect(page.get_by_test_id("inst-status")).to_have_text("在用")
     expect(page.get_by_test_id("control-chart")).to_have_count(3)
 
 

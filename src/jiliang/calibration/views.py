@@ -24,6 +24,7 @@ from jiliang.core import audit
 from jiliang.core.db import get_session
 from jiliang.core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from jiliang.core.security import Principal
+from jiliang.instruments.models import STATUSES as INSTRUMENT_STATUSES
 from jiliang.instruments.models import Instrument, InstrumentType
 from jiliang.orgs.models import Organisation
 from jiliang.web.views import TEMPLATES, add_nav, add_templates, render
@@ -356,7 +357,7 @@ def control_chart_svg(
     The centre line is the mean error; the control limits are mean ± 3 s (s the sample
     standard deviation, shown with two or more results); the MPE limits are dashed.
     """
-    left, right, top, bottom = 64, 16, 28, 34
+    left, right, top, bottom = 100, 16, 28, 34
     dates = [date.fromisoformat(p["date"]) for p in points]
     errors = [p["error"] for p in points]
     n = len(errors)
@@ -464,6 +465,7 @@ def instrument_history(request: Request, instrument_id: int, db: DB, who: MaybeW
         {
             "who": who,
             "hist": hist,
+            "INSTRUMENT_STATUSES": INSTRUMENT_STATUSES,
             "charts": charts,
             "STATES": RECORD_STATES,
             "KINDS": KINDS,
