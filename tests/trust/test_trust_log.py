@@ -136,6 +136,14 @@ def test_the_database_refuses_update_and_delete(client, table, statement):
         conn.execute(text(statement.format(t=table, c=column)))
 
 
+def test_postgresql_refuses_truncate(platform):
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    for table in ("log_entries", "log_nodes", "log_checkpoints"):
+        with pytest.raises(Exception, match="append-only"), get_engine().begin() as conn:
+            conn.execute(text(f"TRUNCATE {table} CASCADE"))
+
+
 def test_a_proof_reads_its_nodes_in_one_query(platform):
     with session_scope() as session:
         for _ in range(3):

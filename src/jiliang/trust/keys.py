@@ -51,7 +51,9 @@ class NoSigningKey(DomainError):
 
 
 class KeyFileError(DomainError):
-    status_code = 500
+    """The private key file is missing, unreadable, too open or not the recorded key."""
+
+    status_code = 503  # the operator must restore the file; not something a user can fix
     code = "key_file"
 
 

@@ -258,6 +258,9 @@ def append(
 ) -> LogEntry:
     """Append an entry (``issued``, ``revoked`` or ``superseded``) in the caller's transaction.
 
+    The caller (the certificate service) has already decided that ``principal`` may issue,
+    revoke or supersede; the log checks the payload and the certificate's history (a number is
+    issued once; only an issued, live certificate is revoked or superseded).
     ``principal`` (or None for the system) is recorded in the audit trail.  Returns the new
     :class:`LogEntry`; its index is final once the transaction commits and freed if it rolls
     back.
