@@ -277,6 +277,25 @@ def test_invalid_input_is_named_in_the_response(client, auth, nc_places):
     assert r.status_code == 422
 
 
+def test_nul_characters_are_refused_or_ignored(client, auth, nc_places):
+    """PostgreSQL text cannot hold NUL: a named 422 for stored text, nothing for a search."""
+    org = nc_places["ent"].org_id
+    body = lot_body(org, product_name="米\u0000")
+    r = client.post(f"{BASE}/inspections", json=body, headers=auth("yanta"))
+    assert r.status_code == 422 and "product_name" in r.json()["fields"]
+    body = {"categories": ["food"], "products": "\u0000"}
+    r = client.post(f"{BASE}/declarations", json=body, headers=auth("enterprise"))
+    assert r.status_code == 422 and "products" in r.json()["fields"]
+    for path in (
+        "/inspections?q=%00&campaign=%00",
+        "/producers?q=%00",
+        "/declarations?q=%00",
+        "/declarations/public?q=%00",
+        "/statistics?campaign=%00",
+    ):
+        assert client.get(BASE + path, headers=auth("yanta")).status_code == 200, path
+
+
 def test_every_netcontent_endpoint_was_called_by_a_role_test(app, request):
     """The module's own share of tests/test_zz_coverage.py (runs last in this file)."""
     import re

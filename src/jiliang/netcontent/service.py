@@ -105,6 +105,22 @@ class InspectionPolicy(Policy):
         )
 
 
+def _no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL characters; refuse them as any other bad character."""
+    if "\x00" in value:
+        raise FieldRule("含有不允许的控制字符", "contains a NUL character")
+    return value
+
+
+def _plain(raw: str | None) -> str | None:
+    """A search term or filter value without NUL characters (they match nothing anyway)."""
+    return raw.replace("\x00", "") if isinstance(raw, str) else raw
+
+
+def _plain_filters(filters: dict[str, str] | None) -> dict[str, str]:
+    return {k: _plain(v) for k, v in (filters or {}).items()}
+
+
 def _check_unit(value: str) -> str:
     if prepackaged.rules.unit_quantity(value) is None:
         raise FieldRule("不支持的计量单位", "is not a known unit (g, kg, mL, L, m, m2, count …)")
@@ -145,6 +161,7 @@ INSPECTIONS = Resource(
             search=True,
             sort=True,
             max_len=200,
+            check=_no_nul,
         ),
         Field(
             "category",
@@ -154,8 +171,8 @@ INSPECTIONS = Resource(
             choices=CATEGORIES,
             filter=True,
         ),
-        Field("brand", ("商标/品牌", "Brand"), search=True, max_len=100),
-        Field("batch_no", ("批号", "Batch no."), search=True, max_len=60),
+        Field("brand", ("商标/品牌", "Brand"), search=True, max_len=100, check=_no_nul),
+        Field("batch_no", ("批号", "Batch no."), search=True, max_len=60, check=_no_nul),
         Field(
             "quantity",
             ("量的类别", "Quantity kind"),
@@ -174,7 +191,14 @@ INSPECTIONS = Resource(
             filter=True,
         ),
         Field("lot_size", ("批量", "Lot size"), "int", required=True, min_value=1),
-        Field("campaign", ("专项检查", "Campaign"), filter=True, search=True, max_len=100),
+        Field(
+            "campaign",
+            ("专项检查", "Campaign"),
+            filter=True,
+            search=True,
+            max_len=100,
+            check=_no_nul,
+        ),
         Field("sampled_at", ("抽样日期", "Sampled on"), "date", sort=True),
         Field(
             "producer_name", ("生产者名称", "Producer name"), search=True, sort=True, editable=False
@@ -467,7 +491,9 @@ def list_inspections(
     page: int = 1,
     per_page: int = 25,
 ) -> resources.Page:
-    return resources.list_page(session, principal, INSPECTIONS, q, filters, sort, page, per_page)
+    return resources.list_page(
+        session, principal, INSPECTIONS, _plain(q), _plain_filters(filters), sort, page, per_page
+    )
 
 
 FILTERS = (
@@ -532,6 +558,7 @@ def producers(
     p = require(principal)
     if not (p.is_admin or p.is_regulator):
         raise Forbidden()
+    q = _plain(q)
     stmt = select(Organisation).where(
         Organisation.kind.in_(PRODUCER_KINDS), Organisation.status == "active"
     )
@@ -610,7 +637,8 @@ def _stat_base(session: Session, principal: Principal | None, filters: dict[str,
     p = require(principal)
     if not (p.is_admin or p.is_regulator):
         raise Forbidden("专项统计仅对监管人员开放", "Campaign statistics are for regulators")
-    stmt = resources.query(session, p, INSPECTIONS, None, filters, None).order_by(None)
+    stmt = resources.query(session, p, INSPECTIONS, None, _plain_filters(filters), None)
+    stmt = stmt.order_by(None)
     return stmt.where(NetContentInspection.status == "final")
 
 
@@ -824,7 +852,14 @@ DECLARATIONS = Resource(
             required=True,
             check=_check_categories,
         ),
-        Field("products", ("商品范围说明", "Products"), "text", search=True, max_len=2000),
+        Field(
+            "products",
+            ("商品范围说明", "Products"),
+            "text",
+            search=True,
+            max_len=2000,
+            check=_no_nul,
+        ),
         Field("declared_on", ("声明日期", "Declared on"), "date", sort=True),
         Field("public", ("公开", "Public"), "bool"),
         Field("org_name", ("单位名称", "Name"), search=True, sort=True, editable=False),
@@ -864,7 +899,9 @@ def list_declarations(
     per_page: int = 25,
 ) -> resources.Page:
     filters = {"status": status} if status else None
-    return resources.list_page(session, principal, DECLARATIONS, q, filters, None, page, per_page)
+    return resources.list_page(
+        session, principal, DECLARATIONS, _plain(q), filters, None, page, per_page
+    )
 
 
 def public_declarations(
@@ -876,6 +913,7 @@ def public_declarations(
 ) -> resources.Page:
     """The public register: active, public declarations; no sign-in, no scope."""
     m = CapabilityDeclaration
+    q = _plain(q)
     stmt = select(m).where(m.public.is_(True), m.status == "active")
     if q and q.strip():
         term = f"%{q.strip()}%"
