@@ -193,3 +193,49 @@ def test_interval_pages_propose_and_decide(browser_of, approved):
         data={"method": "a3", "target": "0.9", "csrf": csrf},
     )
     assert r.status_code in (200, 409)  # a WT-NAWI history may be too short to recommend
+
+
+def test_control_chart_draws_mean_control_limits_and_mpe():
+    from jiliang.calibration.views import control_chart_svg, reliability_svg
+
+    pts = [
+        {
+            "date": "2024-01-10",
+            "error": 0.002,
+            "record": "A",
+            "mpe_lower": -0.005,
+            "mpe_upper": 0.005,
+        },
+        {
+            "date": "2025-01-08",
+            "error": 0.004,
+            "record": "B",
+            "mpe_lower": -0.005,
+            "mpe_upper": 0.005,
+        },
+        {
+            "date": "2026-01-12",
+            "error": 0.006,
+            "record": "C",
+            "mpe_lower": -0.005,
+            "mpe_upper": 0.005,
+            "verdict": "fail",
+        },
+    ]
+    svg = control_chart_svg(pts, "10 kg <x>", "kg", "en")
+    assert svg.startswith("<svg") and "&lt;x&gt;" in svg  # titles are escaped
+    assert "mean 0.004" in svg and "UCL" in svg and "LCL" in svg and "MPE 0.005" in svg
+    assert svg.count("<circle") == 3 and 'fill="#b2452f"' in svg  # the failed result is red
+    one = control_chart_svg(pts[:1], "1 kg", "kg", "zh")
+    assert "UCL" not in one and "均值" in one
+    plot = {
+        "observed": [{"interval_days": 365, "reliability": 0.92}],
+        "target": 0.9,
+        "curve": [
+            {"interval_days": 0, "reliability": 1},
+            {"interval_days": 600, "reliability": 0.8},
+        ],
+        "recommended_interval_days": 420,
+    }
+    assert "target 0.9" in reliability_svg(plot, "en")
+    assert reliability_svg({"kind": "staircase", "series": []}, "en") is None

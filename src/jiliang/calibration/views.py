@@ -478,7 +478,8 @@ def instrument_history(request: Request, instrument_id: int, db: DB, who: MaybeW
 
 
 def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -> str | None:
-    """Observed in-tolerance fraction against interval (points) and the fitted curve if any."""
+    """Observed in-tolerance fraction against interval (points), the fitted curve, the
+    reliability target (dashed, red) and the recommended interval (dashed, green)."""
     if not isinstance(plot, dict):
         return None
     obs = plot.get("observed") or plot.get("points") or []
@@ -513,6 +514,18 @@ def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -
     for v in (0, 0.5, 0.9, 1.0):
         parts.append(
             f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#66737f">{v:g}</text>'
+        )
+    target = plot.get("target")
+    if isinstance(target, int | float) and 0 < target < 1:
+        parts.append(
+            f'<line x1="{left}" y1="{y(target):.1f}" x2="{width - right}" y2="{y(target):.1f}" '
+            f'stroke="#b2452f" stroke-dasharray="6 4"><title>target {target:g}</title></line>'
+        )
+    rec_days = plot.get("recommended_interval_days")
+    if isinstance(rec_days, int | float) and 0 < rec_days <= x_max:
+        parts.append(
+            f'<line x1="{x(rec_days):.1f}" y1="{top}" x2="{x(rec_days):.1f}" y2="{height - bottom}" '
+            f'stroke="#2f7a4d" stroke-dasharray="3 3"><title>{rec_days:g} d</title></line>'
         )
     if cur:
         parts.append(
