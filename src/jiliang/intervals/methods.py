@@ -138,7 +138,7 @@ def method1(rows: list[HistoryRow], target: float, options: Mapping[str, Any]) -
     by_inst: dict[str, list[HistoryRow]] = defaultdict(list)
     for r in rows:
         by_inst[r.instrument].append(r)
-    per = []
+    per: list[dict[str, Any]] = []
     for inst, hist in sorted(by_inst.items()):
         hist.sort(key=lambda r: r.calibration_date)
         # staircase path: the interval the rule would have assigned after each result
