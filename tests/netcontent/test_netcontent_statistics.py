@@ -9,7 +9,7 @@ import pytest
 from netcontent_lots import lot_body, lot_values
 
 from jiliang.core.errors import Forbidden, NotFound, ValidationFailed
-from jiliang.netcontent import service
+from jiliang.netcontent import declarations, service, stats
 
 CAMPAIGN = "STATS-2026-春"
 
@@ -55,48 +55,46 @@ def _by(rows):
 
 
 def test_pass_rate_by_category_and_city(db, who, nc_places, seeded):
-    stats = service.statistics(db, who("admin"), {"campaign": CAMPAIGN})
-    assert (stats.overall.total, stats.overall.passed, stats.overall.failed) == (4, 3, 1)
-    assert stats.overall.pass_rate == pytest.approx(0.75)
-    assert _by(stats.by_category) == {"food": (3, 2, 1), "beverage": (1, 1, 0)}
+    st = stats.statistics(db, who("admin"), {"campaign": CAMPAIGN})
+    assert (st.overall.total, st.overall.passed, st.overall.failed) == (4, 3, 1)
+    assert st.overall.pass_rate == pytest.approx(0.75)
+    assert _by(st.by_category) == {"food": (3, 2, 1), "beverage": (1, 1, 0)}
     city, city_b = nc_places["ent"].city, nc_places["ent_b"].city
     expected = {city: (3, 2, 1)}
     if city_b == city:
         expected = {city: (4, 3, 1)}
     else:
         expected[city_b] = (1, 1, 0)
-    assert _by(stats.by_city) == expected
-    labels = {r.key: r.label for r in stats.by_category}
+    assert _by(st.by_city) == expected
+    labels = {r.key: r.label for r in st.by_category}
     assert labels["food"] == "食品"
     assert {
         r.key: r.label
-        for r in service.statistics(db, who("admin"), {"campaign": CAMPAIGN}, "en").by_category
+        for r in stats.statistics(db, who("admin"), {"campaign": CAMPAIGN}, "en").by_category
     }["food"] == "Food"
-    assert [r.key for r in stats.by_city][0] == city  # most inspected first
+    assert [r.key for r in st.by_city][0] == city  # most inspected first
 
 
 def test_statistics_stay_in_the_regulators_region(db, who, seeded):
-    stats = service.statistics(db, who("yanta"), {"campaign": CAMPAIGN})
-    assert (stats.overall.total, stats.overall.passed) == (3, 2)
-    assert _by(stats.by_category) == {"food": (2, 1, 1), "beverage": (1, 1, 0)}
-    food = service.statistics(db, who("yanta"), {"campaign": CAMPAIGN, "category": "food"})
+    st = stats.statistics(db, who("yanta"), {"campaign": CAMPAIGN})
+    assert (st.overall.total, st.overall.passed) == (3, 2)
+    assert _by(st.by_category) == {"food": (2, 1, 1), "beverage": (1, 1, 0)}
+    food = stats.statistics(db, who("yanta"), {"campaign": CAMPAIGN, "category": "food"})
     assert food.overall.total == 2
-    later = service.statistics(db, who("admin"), {"campaign": CAMPAIGN, "from": "2026-04-02"})
+    later = stats.statistics(db, who("admin"), {"campaign": CAMPAIGN, "from": "2026-04-02"})
     assert later.overall.total == 0 and later.overall.pass_rate is None
 
 
 @pytest.mark.parametrize("user", ["enterprise", "labmanager"])
 def test_statistics_are_for_regulators(db, who, user):
     with pytest.raises(Forbidden):
-        service.statistics(db, who(user))
+        stats.statistics(db, who(user))
 
 
 def test_statistics_workbook(db, who, seeded):
     from openpyxl import load_workbook
 
-    wb = load_workbook(
-        io.BytesIO(service.statistics_xlsx(db, who("yanta"), {"campaign": CAMPAIGN}))
-    )
+    wb = load_workbook(io.BytesIO(stats.statistics_xlsx(db, who("yanta"), {"campaign": CAMPAIGN})))
     assert wb.sheetnames == ["按商品类别", "按城市", "检验记录"]
     rows = list(wb["按商品类别"].iter_rows(values_only=True))
     assert rows[0] == ("分组", "检验批次", "合格", "不合格", "合格率")
@@ -105,7 +103,7 @@ def test_statistics_workbook(db, who, seeded):
     assert len(detail) == 1 + 3
     assert {r[12] for r in detail[1:]} == {"合格", "不合格"}
     wb_en = load_workbook(
-        io.BytesIO(service.statistics_xlsx(db, who("admin"), {"campaign": CAMPAIGN}, "en"))
+        io.BytesIO(stats.statistics_xlsx(db, who("admin"), {"campaign": CAMPAIGN}, "en"))
     )
     assert wb_en.sheetnames == ["By category", "By city", "Inspections"]
 
@@ -120,63 +118,65 @@ def test_campaign_names_in_scope(db, who, seeded):
 
 def test_enterprise_declares_and_the_public_sees_it(db, who, nc_places):
     ent = who("enterprise")
-    d = service.declare(db, ent, {"categories": ["food", "饮料"], "products": "大米、矿泉水"})
+    d = declarations.declare(db, ent, {"categories": ["food", "饮料"], "products": "大米、矿泉水"})
     assert d.org_id == nc_places["ent"].org_id and d.categories == ["food", "beverage"]
     assert d.status == "active" and d.public is True and d.declared_on == date.today()
-    hidden = service.declare(db, ent, {"categories": ["food"], "public": False, "products": "内部"})
-    page = service.public_declarations(db, q=d.org_uscc)
+    hidden = declarations.declare(
+        db, ent, {"categories": ["food"], "public": False, "products": "内部"}
+    )
+    page = declarations.public_declarations(db, q=d.org_uscc)
     assert d.id in {i.id for i in page.items} and hidden.id not in {i.id for i in page.items}
     assert d.id in {
-        i.id for i in service.public_declarations(db, category="beverage", per_page=200).items
+        i.id for i in declarations.public_declarations(db, category="beverage", per_page=200).items
     }
     assert d.id not in {
-        i.id for i in service.public_declarations(db, category="alcohol", per_page=200).items
+        i.id for i in declarations.public_declarations(db, category="alcohol", per_page=200).items
     }
     with pytest.raises(ValidationFailed):
-        service.public_declarations(db, category="weapons")
+        declarations.public_declarations(db, category="weapons")
     # regulators of the place see both, others see nothing of it
     assert {d.id, hidden.id} <= {
-        i.id for i in service.list_declarations(db, who("yanta"), per_page=200).items
+        i.id for i in declarations.list_declarations(db, who("yanta"), per_page=200).items
     }
     assert d.id not in {
-        i.id for i in service.list_declarations(db, who("enterprise_b"), per_page=200).items
+        i.id for i in declarations.list_declarations(db, who("enterprise_b"), per_page=200).items
     }
     with pytest.raises(NotFound):
-        service.withdraw(db, who("enterprise_b"), d.id, "not mine")
+        declarations.withdraw(db, who("enterprise_b"), d.id, "not mine")
     with pytest.raises(Forbidden):
-        service.withdraw(db, who("yanta"), d.id, "regulators do not withdraw")
+        declarations.withdraw(db, who("yanta"), d.id, "regulators do not withdraw")
     with pytest.raises(ValidationFailed):
-        service.withdraw(db, ent, d.id, "")
-    service.withdraw(db, ent, d.id, "product line closed")
+        declarations.withdraw(db, ent, d.id, "")
+    declarations.withdraw(db, ent, d.id, "product line closed")
     assert d.status == "withdrawn"
-    assert d.id not in {i.id for i in service.public_declarations(db, q=d.org_uscc).items}
+    assert d.id not in {i.id for i in declarations.public_declarations(db, q=d.org_uscc).items}
     db.rollback()
 
 
 def test_declaration_errors_are_named(db, who, nc_places):
     with pytest.raises(ValidationFailed) as err:
-        service.declare(db, who("enterprise"), {"categories": ["weapons"]})
+        declarations.declare(db, who("enterprise"), {"categories": ["weapons"]})
     assert "categories" in err.value.errors
     with pytest.raises(ValidationFailed) as err:
-        service.declare(db, who("enterprise"), {"categories": []})
+        declarations.declare(db, who("enterprise"), {"categories": []})
     assert "categories" in err.value.errors
     with pytest.raises(Forbidden):
-        service.declare(db, who("yanta"), {"categories": ["food"]})
+        declarations.declare(db, who("yanta"), {"categories": ["food"]})
     with pytest.raises(Forbidden):
-        service.declare(db, who("labmanager"), {"categories": ["food"]})
+        declarations.declare(db, who("labmanager"), {"categories": ["food"]})
     with pytest.raises(ValidationFailed) as err:
-        service.declare(db, who("admin"), {"categories": ["food"]})  # for which organisation?
+        declarations.declare(db, who("admin"), {"categories": ["food"]})  # for which organisation?
     assert "org_id" in err.value.errors
     with pytest.raises(Forbidden):
-        service.declare(
+        declarations.declare(
             db, who("enterprise"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id}
         )
     with pytest.raises(ValidationFailed) as err:
-        service.declare(
+        declarations.declare(
             db, who("admin"), {"categories": ["food"], "org_id": nc_places["regulator_org"]}
         )
     assert "org_id" in err.value.errors
-    d = service.declare(
+    d = declarations.declare(
         db, who("admin"), {"categories": ["food"], "org_id": nc_places["ent_b"].org_id}
     )
     assert d.org_id == nc_places["ent_b"].org_id

@@ -18,7 +18,7 @@ from jiliang.api.deps import principal, request_lang
 from jiliang.core import audit, resources
 from jiliang.core.db import get_session
 from jiliang.core.security import Principal
-from jiliang.netcontent import service
+from jiliang.netcontent import declarations, service, stats
 from jiliang.netcontent.models import CATEGORIES, QUANTITY_KINDS
 
 router = APIRouter(prefix="/api/v1/netcontent", tags=["netcontent"])
@@ -227,7 +227,7 @@ def search_producers(
     description="Filters: campaign, category, rules, from, to. Regulators and administrators only.",
 )
 def get_statistics(request: Request, db: DB, who: Who, lang: Lang) -> dict[str, Any]:
-    return service.statistics(db, who, _filters(request, service.STAT_FILTERS), lang).to_dict()
+    return stats.statistics(db, who, _filters(request, stats.STAT_FILTERS), lang).to_dict()
 
 
 @router.get(
@@ -239,7 +239,7 @@ def get_statistics(request: Request, db: DB, who: Who, lang: Lang) -> dict[str, 
     },
 )
 def export_statistics(request: Request, db: DB, who: Who, lang: Lang) -> Response:
-    body = service.statistics_xlsx(db, who, _filters(request, service.STAT_FILTERS), lang)
+    body = stats.statistics_xlsx(db, who, _filters(request, stats.STAT_FILTERS), lang)
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -260,8 +260,8 @@ def public_declarations(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=resources.MAX_PER_PAGE)] = 25,
 ) -> dict[str, Any]:
-    result = service.public_declarations(db, q, category, page, per_page)
-    return _page(result, [service.declaration_dict(d, public=True) for d in result.items])
+    result = declarations.public_declarations(db, q, category, page, per_page)
+    return _page(result, [declarations.declaration_dict(d, public=True) for d in result.items])
 
 
 @router.get("/declarations", summary="Declarations in the caller's scope (own, region, all)")
@@ -273,8 +273,8 @@ def list_declarations(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=resources.MAX_PER_PAGE)] = 25,
 ) -> dict[str, Any]:
-    result = service.list_declarations(db, who, q, status, page, per_page)
-    return _page(result, [service.declaration_dict(d) for d in result.items])
+    result = declarations.list_declarations(db, who, q, status, page, per_page)
+    return _page(result, [declarations.declaration_dict(d) for d in result.items])
 
 
 @router.post(
@@ -282,14 +282,14 @@ def list_declarations(
 )
 def create_declaration(body: DeclarationIn, db: DB, who: Who) -> dict[str, Any]:
     data = body.model_dump(exclude_none=True)
-    return service.declaration_dict(service.declare(db, who, data))
+    return declarations.declaration_dict(declarations.declare(db, who, data))
 
 
 @router.get("/declarations/{item_id}", summary="One declaration")
 def get_declaration(item_id: ItemId, db: DB, who: Who) -> dict[str, Any]:
-    return service.declaration_dict(resources.get(db, who, service.DECLARATIONS, item_id))
+    return declarations.declaration_dict(resources.get(db, who, declarations.DECLARATIONS, item_id))
 
 
 @router.post("/declarations/{item_id}/withdraw", summary="Withdraw a declaration, with a reason")
 def withdraw_declaration(item_id: ItemId, body: Reason, db: DB, who: Who) -> dict[str, Any]:
-    return service.declaration_dict(service.withdraw(db, who, item_id, body.reason))
+    return declarations.declaration_dict(declarations.withdraw(db, who, item_id, body.reason))

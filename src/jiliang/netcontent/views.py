@@ -20,7 +20,7 @@ from jiliang.core import audit
 from jiliang.core.db import get_session
 from jiliang.core.errors import Forbidden, Unauthorized, ValidationFailed
 from jiliang.core.security import Principal
-from jiliang.netcontent import service
+from jiliang.netcontent import declarations, service, stats
 from jiliang.netcontent.models import (
     CATEGORIES,
     DECLARATION_STATUS,
@@ -328,7 +328,7 @@ def inspection_void(
 # ------------------------------------------------------------------ statistics
 
 
-def bar_chart_svg(rows: list[service.Row], title: str, lang: str) -> str:
+def bar_chart_svg(rows: list[stats.Row], title: str, lang: str) -> str:
     """Horizontal bars of the pass rate per group, drawn on the server (no script, no CDN)."""
     width, left, right, bar, gap, top = 640, 180, 110, 20, 10, 8
     inner = width - left - right
@@ -365,14 +365,16 @@ def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
     who = _need(who)
     lang = request_lang(request)
     params = request.query_params
-    filters = {k: v for k, v in params.items() if k in service.STAT_FILTERS and v}
-    stats = service.statistics(db, who, filters, lang)
+    filters = {k: v for k, v in params.items() if k in stats.STAT_FILTERS and v}
+    summary = stats.statistics(db, who, filters, lang)
     en = lang == "en"
     charts = {
         "category": bar_chart_svg(
-            stats.by_category, "Pass rate by category" if en else "按商品类别的合格率", lang
+            summary.by_category, "Pass rate by category" if en else "按商品类别的合格率", lang
         ),
-        "city": bar_chart_svg(stats.by_city, "Pass rate by city" if en else "按城市的合格率", lang),
+        "city": bar_chart_svg(
+            summary.by_city, "Pass rate by city" if en else "按城市的合格率", lang
+        ),
     }
     campaigns = service.campaigns(db, who)
     return render(
@@ -381,7 +383,7 @@ def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
         _ctx(
             request,
             who,
-            stats=stats,
+            stats=summary,
             charts=charts,
             filters=filters,
             campaigns=campaigns,
@@ -397,7 +399,9 @@ def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
 def declarations_page(request: Request, db: DB, who: MaybeWho) -> Response:
     who = _need(who)
     q = request.query_params.get("q") or None
-    page = service.list_declarations(db, who, q, None, _int(request.query_params.get("page")), 50)
+    page = declarations.list_declarations(
+        db, who, q, None, _int(request.query_params.get("page")), 50
+    )
     return render(
         request,
         "netcontent_declarations.html",
@@ -428,10 +432,10 @@ async def declarations_save(request: Request, db: DB, who: MaybeWho) -> Response
     if form.get("org_id"):
         data["org_id"] = str(form.get("org_id"))
     try:
-        service.declare(db, who, data)
+        declarations.declare(db, who, data)
     except ValidationFailed as exc:
         db.rollback()
-        page = service.list_declarations(db, who, None, None, 1, 50)
+        page = declarations.list_declarations(db, who, None, None, 1, 50)
         return render(
             request,
             "netcontent_declarations.html",
@@ -461,7 +465,7 @@ def declarations_withdraw(
 ) -> Response:
     who = _need(who)
     _check_csrf(request, csrf)
-    service.withdraw(db, who, item_id, reason)
+    declarations.withdraw(db, who, item_id, reason)
     return RedirectResponse("/netcontent/declarations", status_code=303)
 
 
@@ -473,7 +477,7 @@ def public_c_mark(request: Request, db: DB) -> Response:
     category = params.get("category") or None
     if category not in CATEGORIES:
         category = None
-    page = service.public_declarations(db, q, category, _int(params.get("page")), 25)
+    page = declarations.public_declarations(db, q, category, _int(params.get("page")), 25)
     from jiliang.regions.service import names
 
     keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
