@@ -85,6 +85,10 @@ def test_log_key_rotation_keeps_old_checkpoints_verifiable(client, issue):
     old_vkey = client.get("/.well-known/jiliang/log-key").text
     with session_scope() as session:
         keys.rotate_key(session, SYSTEM, "log")
+    # the unchanged log's checkpoint is signed with the new key at once
+    same = client.get("/.well-known/jiliang/checkpoint").text
+    rotated_vkey = client.get("/.well-known/jiliang/log-key").text
+    assert verify_checkpoint(same, rotated_vkey)[1] == verify_checkpoint(old_cp, old_vkey)[1]
     issue()
     new_cp = client.get("/.well-known/jiliang/checkpoint").text
     new_vkey = client.get("/.well-known/jiliang/log-key").text

@@ -331,11 +331,21 @@ def checkpoint_at(session: Session, size: int) -> LogCheckpoint:
 
 
 def publish_checkpoint(session: Session) -> LogCheckpoint:
-    """The signed checkpoint of the whole log, signing and storing one if the log grew."""
+    """The signed checkpoint of the whole log, signing and storing one if the log grew.
+
+    After a rotation of the log key, the checkpoint of an unchanged log is signed again with
+    the new key (and not stored: the stored one of that size keeps the old key's signature).
+    """
     size = log_size(session)
     latest = latest_checkpoint(session)
+    active = keys.log_key(session)
     if latest is not None and latest.size >= size:
-        return latest
+        if active is None or latest.key_fingerprint == active.fingerprint:
+            return latest
+        private, record = keys.log_signing_key(session)
+        note = make_checkpoint(record.name, latest.size, bytes(latest.root), private)
+        return LogCheckpoint(size=latest.size, root=bytes(latest.root), note=note,
+                             key_fingerprint=record.fingerprint, created_at=utcnow())
     private, record = keys.log_signing_key(session)
     root = root_at(session, size)
     note = make_checkpoint(record.name, size, root, private)
