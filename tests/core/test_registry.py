@@ -252,3 +252,14 @@ def test_migrations_match_the_models(platform):
     with get_engine().connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), jiliang.models.metadata)
     assert diff == []
+
+
+def test_nul_characters_are_refused_by_name(db):
+    """PostgreSQL cannot store NUL in text: refused as a field error, ignored in searches."""
+    from jiliang.instruments.service import INSTRUMENT_TYPES, INSTRUMENTS
+
+    with pytest.raises(ValidationFailed) as err:
+        resources.create(db, SYSTEM, INSTRUMENT_TYPES, {"code": "NUL-1", "category": "质量",
+                                                       "name_zh": "a\x00b", "name_en": "x"})
+    assert "name_zh" in err.value.errors
+    assert resources.list_page(db, SYSTEM, INSTRUMENTS, q="\x00", filters={"status": "in\x00_service"}).total >= 0

@@ -122,6 +122,8 @@ def _convert(f: Field, raw: Any) -> Any:
         return None
     if f.kind in ("str", "text"):
         value = str(raw)
+        if "\x00" in value:
+            raise FieldRule("不能包含空字符", "must not contain NUL characters")
         if f.max_len and len(value) > f.max_len:
             raise FieldRule(f"长度不能超过 {f.max_len} 个字符", f"at most {f.max_len} characters")
         return value
@@ -273,6 +275,7 @@ def query(
     for key, raw in (filters or {}).items():
         if raw in (None, ""):
             continue
+        raw = raw.replace("\x00", "") if isinstance(raw, str) else raw
         if key in resource.extra_filters:
             stmt = resource.extra_filters[key](stmt, raw)
             continue
@@ -287,6 +290,7 @@ def query(
         except FieldRule as exc:
             raise ValidationFailed.one(key, exc.zh, exc.en) from None
         stmt = stmt.where(getattr(model, key) == value)
+    q = (q or "").replace("\x00", "")
     if q:
         terms = [getattr(model, f.name).ilike(f"%{q.strip()}%") for f in resource.fields if f.search]
         if terms:

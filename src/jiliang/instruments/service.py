@@ -168,7 +168,7 @@ def public_facts(session: Session, token: str, lang: str) -> PublicFacts:
     """What anyone who scans the QR label may see, and nothing more."""
     from jiliang.regions.models import Region
 
-    inst = session.scalar(select(Instrument).where(Instrument.qr_token == token))
+    inst = None if "\x00" in token else session.scalar(select(Instrument).where(Instrument.qr_token == token))
     if inst is None:
         raise NotFound("instrument", "")
     itype = session.get(InstrumentType, inst.type_id)

@@ -123,6 +123,8 @@ def create_user(session: Session, principal: Principal, **data: Any) -> User:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    if "\x00" in (username or ""):
+        return None
     user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if user is None or user.status != "active" or not verify_password(user.password_hash, password):
         return None
@@ -140,6 +142,8 @@ def issue_token(session: Session, principal: Principal, name: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    if "\x00" in token:
+        return None
     row = session.scalar(
         select(ApiToken).where(ApiToken.digest == token_digest(token), ApiToken.revoked.is_(False))
     )
