@@ -238,6 +238,8 @@ def _verify(
     res.certificate_number = number if isinstance(number, str) else None
 
     # -- the checkpoint and the log key --------------------------------------------------------
+    if trusted_log_vkey is not None:
+        trusted_log_vkey = trusted_log_vkey.strip()
     vkey_text = doc["log_vkey"]
     if trusted_log_vkey is not None and vkey_text != trusted_log_vkey:
         res.fail("证明包中的日志公钥不是受信任的公钥",
