@@ -311,7 +311,18 @@ def generate(session: Session, size: str = "small", seed: int = 2026,
         org_id = lab_ids[0] if org_key == "lab" else enterprise_id if org_key == "enterprise" else None
         user_rows.append({"username": username, "display_name": display, "password_hash": pw, "role": role,
                           "org_id": org_id, "scope_region": scope, "status": "active", "lang": "zh"})
-    summary.users = len(_bulk(session, User, user_rows, "user"))
+    user_ids = _bulk(session, User, user_rows, "user")
+    summary.users = len(user_ids)
+    # the demo lab's signers are registered metrologists qualified for every shipped type
+    all_items = sorted(t.name_zh for t in types.values())
+    signers = [
+        {"org_id": lab_ids[0], "user_id": uid, "name": row["display_name"],
+         "certificate_no": f"陕DEMO-{row['username']}", "level": "first", "items": all_items,
+         "valid_until": today + timedelta(days=3 * 365), "status": "active"}
+        for uid, row in zip(user_ids, user_rows, strict=True)
+        if row["role"] in ("lab_manager", "metrologist", "reviewer", "approver")
+    ]
+    summary.metrologists += len(_bulk(session, Metrologist, signers, "metrologist"))
     return summary
 
 
