@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "jiliang.netcontent.models",
     "jiliang.calibration.models",
     "jiliang.trust.models",
+    "jiliang.certificates.models",
 )
 
 ROUTER_MODULES = (
@@ -25,10 +26,12 @@ ROUTER_MODULES = (
     "jiliang.calibration.router",
     "jiliang.calibration.views",
     "jiliang.trust.router",
+    "jiliang.certificates.router",
+    "jiliang.certificates.views",
 )
 
 # modules with ``commands: list[tuple[str, typer.Typer]]`` added to the ``jiliang`` command
-CLI_MODULES = ("jiliang.trust.cli",)
+CLI_MODULES = ("jiliang.trust.cli", "jiliang.certificates.cli")
 
 
 def present(name: str) -> bool:
