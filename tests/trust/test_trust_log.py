@@ -243,3 +243,21 @@ def test_append_many_equals_one_by_one_and_is_all_or_nothing(platform):
         with pytest.raises(Conflict):  # the second item repeats a number: nothing is appended
             service.append_many(session, SYSTEM, [fresh, fresh])
         assert service.log_size(session) == size
+
+
+def test_batches_of_any_size_keep_every_node_right(platform):
+    rng = __import__("random").Random(11)
+    with session_scope() as session:
+        for _ in range(8):
+            size = rng.randrange(1, 20)
+            service.append_many(session, SYSTEM, [
+                ("issued", {"certificate_number": new_number("PROP"), "issuer_org_id": 3,
+                            "xml_sha256": FP, "key_sha256": FP}) for _ in range(size)])
+    with session_scope() as session:
+        leaves = [bytes(h) for (h,) in session.execute(
+            text("SELECT leaf_hash FROM log_entries ORDER BY \"index\""))]
+        mem = MemoryStore(leaves)
+        stored = {(lv, ix): bytes(h) for lv, ix, h in session.execute(
+            text("SELECT level, idx, hash FROM log_nodes"))}
+    expected = {(lv, ix): h for lv, row in enumerate(mem._levels) for ix, h in enumerate(row)}
+    assert stored == expected
