@@ -298,7 +298,8 @@ def _mean_std(y: np.ndarray) -> tuple[float, float]:
         n = min(BLOCK, m - start)
         d = buf[:n]
         np.subtract(y[start : start + n], mean, out=d)
-        ss += float(np.dot(d, d))
+        np.multiply(d, d, out=d)  # (no BLAS call: its thread start-up costs more here)
+        ss += float(d.sum())
     return mean, math.sqrt(ss / (m - 1)) if m > 1 else 0.0
 
 
@@ -346,13 +347,27 @@ def _summarise(model: Model, y: np.ndarray, trials: int) -> dict[str, Any]:
                 "above": int(counts[-1]),
             }
         outs[o] = r
+    fac = np.array([model.output_factor[o] for o in model.outputs])
     if len(model.outputs) > 1:
-        fac = np.array([model.output_factor[o] for o in model.outputs])
-        cov = np.cov(y) / np.outer(fac, fac)
+        cov = _covariance(y) / np.outer(fac, fac)
     else:
-        f = model.output_factor[model.outputs[0]]
-        cov = np.array([[float(np.var(y[0], ddof=1))]]) / f**2
+        u = outs[model.outputs[0]]["std_uncertainty"]
+        cov = np.array([[u * u]])
     return {"outputs": outs, "covariance": cov}
+
+
+def _covariance(y: np.ndarray) -> np.ndarray:
+    """Covariance matrix of the rows of y (JCGM 102 7.6), in blocks, divisor M - 1."""
+    k, m = y.shape
+    mean = y.mean(axis=1, keepdims=True)
+    cov = np.zeros((k, k))
+    buf = np.empty((k, min(BLOCK, m)))
+    for start in range(0, m, BLOCK):
+        n = min(BLOCK, m - start)
+        d = buf[:, :n]
+        np.subtract(y[:, start : start + n], mean, out=d)
+        cov += np.einsum("ij,kj->ik", d, d)
+    return cov / (m - 1)
 
 
 def mcm(model: Model) -> dict[str, Any]:
