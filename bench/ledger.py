@@ -59,8 +59,9 @@ console = Console()
 
 def ensure_database(host: str, port: int, name: str, reuse: bool) -> tuple[str, str]:
     """Create the bench database (dropping an old one unless reusing); (URL, server version)."""
-    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=host, port=port, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if exists and not reuse:
             console.print(f"dropping the old database [bold]{name}[/]")
@@ -74,8 +75,13 @@ def ensure_database(host: str, port: int, name: str, reuse: bool) -> tuple[str, 
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -89,8 +95,12 @@ def bench_appends(n: int, batch: int, single: int) -> dict:
     from jiliang.trust import service
 
     def payload(i: int) -> dict:
-        return {"certificate_number": f"BENCH-{i:08d}", "issuer_org_id": 1 + i % 50,
-                "xml_sha256": hashlib.sha256(str(i).encode()).hexdigest(), "key_sha256": FP}
+        return {
+            "certificate_number": f"BENCH-{i:08d}",
+            "issuer_org_id": 1 + i % 50,
+            "xml_sha256": hashlib.sha256(str(i).encode()).hexdigest(),
+            "key_sha256": FP,
+        }
 
     with session_scope() as session:
         start = service.log_size(session)
@@ -101,8 +111,9 @@ def bench_appends(n: int, batch: int, single: int) -> dict:
         while done < n:
             k = min(batch, n - done)
             with session_scope() as session:
-                service.append_many(session, SYSTEM, [
-                    ("issued", payload(start + done + j)) for j in range(k)])
+                service.append_many(
+                    session, SYSTEM, [("issued", payload(start + done + j)) for j in range(k)]
+                )
             done += k
             progress.update(task, completed=done)
     batched = time.perf_counter() - t0
@@ -112,8 +123,15 @@ def bench_appends(n: int, batch: int, single: int) -> dict:
         with session_scope() as session:
             service.append(session, SYSTEM, "issued", payload(start + n + j))
         lat.append((time.perf_counter() - t) * 1000)
-    return {"n": n, "batch": batch, "seconds": batched, "rate": n / batched,
-            "single": single, "single_p50": pct(lat, 0.5), "single_p95": pct(lat, 0.95)}
+    return {
+        "n": n,
+        "batch": batch,
+        "seconds": batched,
+        "rate": n / batched,
+        "single": single,
+        "single_p50": pct(lat, 0.5),
+        "single_p95": pct(lat, 0.95),
+    }
 
 
 def fill_to(url: str, leaves: int) -> dict:
@@ -127,27 +145,39 @@ def fill_to(url: str, leaves: int) -> dict:
         size = conn.execute("select size from log_head where id = 1").fetchone()[0]
         if size >= leaves:
             return {"added": 0, "seconds": 0.0}
-        existing = [bytes(h) for (h,) in conn.execute(
-            'select leaf_hash from log_entries order by "index"')]
+        existing = [
+            bytes(h) for (h,) in conn.execute('select leaf_hash from log_entries order by "index"')
+        ]
         assert len(existing) == size, "log_head and log_entries disagree"
         store = MemoryStore(existing)
         now = datetime.now(UTC).replace(microsecond=0)
         created = now.replace(tzinfo=None)
         with _progress() as progress:
             task = progress.add_task(f"entries {size}..{leaves} (COPY)", total=leaves - size)
-            with conn.cursor() as cur, cur.copy(
-                'COPY log_entries ("index", kind, certificate_number, issuer_org_id, data, '
-                "leaf_hash, created_at) FROM STDIN"
-            ) as cp:
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    'COPY log_entries ("index", kind, certificate_number, issuer_org_id, data, '
+                    "leaf_hash, created_at) FROM STDIN"
+                ) as cp,
+            ):
                 for i in range(size, leaves):
                     number = f"FILL-{i:08d}"
-                    data = encode_entry("issued", i, {
-                        "certificate_number": number, "issuer_org_id": 1 + i % 50,
-                        "key_sha256": FP,
-                        "xml_sha256": hashlib.sha256(number.encode()).hexdigest()}, now)
+                    data = encode_entry(
+                        "issued",
+                        i,
+                        {
+                            "certificate_number": number,
+                            "issuer_org_id": 1 + i % 50,
+                            "key_sha256": FP,
+                            "xml_sha256": hashlib.sha256(number.encode()).hexdigest(),
+                        },
+                        now,
+                    )
                     store.append_data(data)
-                    cp.write_row((i, "issued", number, 1 + i % 50, data,
-                                  store.get_node(0, i), created))
+                    cp.write_row(
+                        (i, "issued", number, 1 + i % 50, data, store.get_node(0, i), created)
+                    )
                     if i % 10000 == 0:
                         progress.update(task, completed=i - size)
                 progress.update(task, completed=leaves - size)
@@ -163,8 +193,12 @@ def fill_to(url: str, leaves: int) -> dict:
         conn.autocommit = True
         conn.execute("vacuum analyze log_entries")
         conn.execute("vacuum analyze log_nodes")
-    return {"added": leaves - size, "nodes": rows, "seconds": time.perf_counter() - t0,
-            "root": store.root()}
+    return {
+        "added": leaves - size,
+        "nodes": rows,
+        "seconds": time.perf_counter() - t0,
+        "root": store.root(),
+    }
 
 
 def bench_proofs(repeat: int, warmup: int, expected_root: bytes | None) -> dict:
@@ -180,9 +214,13 @@ def bench_proofs(repeat: int, warmup: int, expected_root: bytes | None) -> dict:
     rng = random.Random(1)
     proof_ms, view_ms, floor_ms = [], [], []
     with session_scope() as session:
-        leaves = dict(session.execute(
-            service.select(service.LogEntry.index, service.LogEntry.leaf_hash)
-            .where(service.LogEntry.index.in_([rng.randrange(size) for _ in range(50)]))).all())
+        leaves = dict(
+            session.execute(
+                service.select(service.LogEntry.index, service.LogEntry.leaf_hash).where(
+                    service.LogEntry.index.in_([rng.randrange(size) for _ in range(50)])
+                )
+            ).all()
+        )
     with session_scope() as session:  # one open transaction, as inside a request
         service.log_size(session)
         for i, index in enumerate(rng.randrange(size) for _ in range(repeat + warmup)):
@@ -204,10 +242,17 @@ def bench_proofs(repeat: int, warmup: int, expected_root: bytes | None) -> dict:
             dt = (time.perf_counter() - t) * 1000
         if i >= warmup:
             view_ms.append(dt)
-    return {"size": size, "proof_p50": pct(proof_ms, 0.5), "proof_p95": pct(proof_ms, 0.95),
-            "proof_n": len(proof_ms), "floor_p50": pct(floor_ms, 0.5),
-            "floor_p95": pct(floor_ms, 0.95), "view_p50": pct(view_ms, 0.5),
-            "view_p95": pct(view_ms, 0.95), "view_n": len(view_ms)}
+    return {
+        "size": size,
+        "proof_p50": pct(proof_ms, 0.5),
+        "proof_p95": pct(proof_ms, 0.95),
+        "proof_n": len(proof_ms),
+        "floor_p50": pct(floor_ms, 0.5),
+        "floor_p95": pct(floor_ms, 0.95),
+        "view_p50": pct(view_ms, 0.5),
+        "view_p95": pct(view_ms, 0.95),
+        "view_n": len(view_ms),
+    }
 
 
 def bench_verify(seconds: float) -> dict:
@@ -232,9 +277,17 @@ def bench_verify(seconds: float) -> dict:
         cert = copy.deepcopy(EXAMPLE_CERT)
         cert["number"] = number
         xml = sign_dcc(build_dcc(cert), private, private.public_key())
-        service.append(session, SYSTEM, "issued", {
-            "certificate_number": number, "issuer_org_id": org.id,
-            "xml_sha256": hashlib.sha256(xml).hexdigest(), "key_sha256": record.fingerprint})
+        service.append(
+            session,
+            SYSTEM,
+            "issued",
+            {
+                "certificate_number": number,
+                "issuer_org_id": org.id,
+                "xml_sha256": hashlib.sha256(xml).hexdigest(),
+                "key_sha256": record.fingerprint,
+            },
+        )
     with session_scope() as session:
         data = bundle_bytes(make_bundle(session, number))
     import json
@@ -258,8 +311,13 @@ def bench_verify(seconds: float) -> dict:
         assert verify_inclusion(leaf_hash(entry), item["index"], size, proof, root)
         n += 1
     log_only = n / (time.perf_counter() - t0)
-    return {"full": full, "log_only": log_only, "proof_len": len(proof), "bytes": len(data),
-            "xml_bytes": len(xml)}
+    return {
+        "full": full,
+        "log_only": log_only,
+        "proof_len": len(proof),
+        "bytes": len(data),
+        "xml_bytes": len(xml),
+    }
 
 
 def machine(pg_version: str) -> str:
@@ -274,46 +332,66 @@ def machine(pg_version: str) -> str:
     date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
     pg = " ".join(pg_version.split()[:2])
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{date}; {os.cpu_count()} CPUs (nproc), {cpu}; {pg}; Python "
-            f"{platform.python_version()}; load average at the end {load}")
+    return (
+        f"{date}; {os.cpu_count()} CPUs (nproc), {cpu}; {pg}; Python "
+        f"{platform.python_version()}; load average at the end {load}"
+    )
 
 
-def render(args, info: str, app: dict | None, fill: dict | None, proofs: dict,
-           ver: dict) -> str:
+def render(args, info: str, app: dict | None, fill: dict | None, proofs: dict, ver: dict) -> str:
     cmd = "python bench/ledger.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [BEGIN, "", f"Machine: {info}.", f"Command: `{cmd.strip()}`.", ""]
     lines += ["| figure | value | target |", "|---|--:|---|"]
     if app:
-        lines.append(f"| `append_many`, {app['n']:,} entries in transactions of {app['batch']} | "
-                     f"{app['rate']:,.0f} entries/s ({app['seconds']:.0f} s) | |")
-        lines.append(f"| `append`, one entry per transaction ({app['single']} commits) | "
-                     f"p50 {app['single_p50']:.2f} ms, p95 {app['single_p95']:.2f} ms | |")
+        lines.append(
+            f"| `append_many`, {app['n']:,} entries in transactions of {app['batch']} | "
+            f"{app['rate']:,.0f} entries/s ({app['seconds']:.0f} s) | |"
+        )
+        lines.append(
+            f"| `append`, one entry per transaction ({app['single']} commits) | "
+            f"p50 {app['single_p50']:.2f} ms, p95 {app['single_p95']:.2f} ms | |"
+        )
     if app is None:  # --reuse: keep the append and fill figures of the last full run
         old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
         block = old.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in old and END in old else ""
         for line in block.splitlines():
             if line.startswith(("| `append", "| bulk fill", "| last full run: ")):
-                lines.append(line if line.startswith("| last full run: ")
-                             else line.replace("| ", "| last full run: ", 1))
+                lines.append(
+                    line
+                    if line.startswith("| last full run: ")
+                    else line.replace("| ", "| last full run: ", 1)
+                )
     if fill and fill.get("added"):
-        lines.append(f"| bulk fill by COPY ({fill['added']:,} entries, {fill['nodes']:,} nodes, "
-                     f"computed with the kernel) | {fill['seconds']:.0f} s | |")
+        lines.append(
+            f"| bulk fill by COPY ({fill['added']:,} entries, {fill['nodes']:,} nodes, "
+            f"computed with the kernel) | {fill['seconds']:.0f} s | |"
+        )
     ok = proofs["proof_p95"] < TARGET_PROOF_P95_MS
-    lines.append(f"| inclusion proof at {proofs['size']:,} leaves "
-                 f"(`inclusion_proof_for`: plan, one query for its nodes, fold; in an open "
-                 f"transaction; {proofs['proof_n']} random leaves) | "
-                 f"p50 {proofs['proof_p50']:.3f} ms, p95 {proofs['proof_p95']:.3f} ms | "
-                 f"p95 < {TARGET_PROOF_P95_MS:g} ms: {'pass' if ok else '**fail**'} |")
-    lines.append(f"| round trip of `SELECT 1` in the same loop (the machine's noise floor) | "
-                 f"p50 {proofs['floor_p50']:.3f} ms, p95 {proofs['floor_p95']:.3f} ms | |")
-    lines.append(f"| entry + checkpoint + proof, one transaction each (`entry_view`, the "
-                 f"`GET /api/v1/log/entries/{{i}}` service call, {proofs['view_n']} leaves) | "
-                 f"p50 {proofs['view_p50']:.3f} ms, p95 {proofs['view_p95']:.3f} ms | |")
-    lines.append(f"| `verify_bundle` in-process (XML signature + SHA-256 + inclusion + "
-                 f"checkpoint; {ver['xml_bytes']:,}-byte DCC, {ver['proof_len']}-hash proof) | "
-                 f"{ver['full']:,.0f} verifications/s | |")
-    lines.append(f"| log part only (checkpoint Ed25519 signature + inclusion proof) | "
-                 f"{ver['log_only']:,.0f} verifications/s | |")
+    lines.append(
+        f"| inclusion proof at {proofs['size']:,} leaves "
+        f"(`inclusion_proof_for`: plan, one query for its nodes, fold; in an open "
+        f"transaction; {proofs['proof_n']} random leaves) | "
+        f"p50 {proofs['proof_p50']:.3f} ms, p95 {proofs['proof_p95']:.3f} ms | "
+        f"p95 < {TARGET_PROOF_P95_MS:g} ms: {'pass' if ok else '**fail**'} |"
+    )
+    lines.append(
+        f"| round trip of `SELECT 1` in the same loop (the machine's noise floor) | "
+        f"p50 {proofs['floor_p50']:.3f} ms, p95 {proofs['floor_p95']:.3f} ms | |"
+    )
+    lines.append(
+        f"| entry + checkpoint + proof, one transaction each (`entry_view`, the "
+        f"`GET /api/v1/log/entries/{{i}}` service call, {proofs['view_n']} leaves) | "
+        f"p50 {proofs['view_p50']:.3f} ms, p95 {proofs['view_p95']:.3f} ms | |"
+    )
+    lines.append(
+        f"| `verify_bundle` in-process (XML signature + SHA-256 + inclusion + "
+        f"checkpoint; {ver['xml_bytes']:,}-byte DCC, {ver['proof_len']}-hash proof) | "
+        f"{ver['full']:,.0f} verifications/s | |"
+    )
+    lines.append(
+        f"| log part only (checkpoint Ed25519 signature + inclusion proof) | "
+        f"{ver['log_only']:,.0f} verifications/s | |"
+    )
     lines += ["", END]
     return "\n".join(lines) + "\n"
 

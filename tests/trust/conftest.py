@@ -35,9 +35,17 @@ def issue(lab_org):
         number = number or new_number()
         with session_scope() as session:
             xml, fp = signed_dcc(session, lab_org, number)
-            service.append(session, SYSTEM, "issued", {
-                "certificate_number": number, "issuer_org_id": lab_org,
-                "xml_sha256": hashlib.sha256(xml).hexdigest(), "key_sha256": fp})
+            service.append(
+                session,
+                SYSTEM,
+                "issued",
+                {
+                    "certificate_number": number,
+                    "issuer_org_id": lab_org,
+                    "xml_sha256": hashlib.sha256(xml).hexdigest(),
+                    "key_sha256": fp,
+                },
+            )
         return number, xml
 
     return run

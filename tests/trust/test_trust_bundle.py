@@ -23,7 +23,7 @@ def _bundle(number: str, older=()) -> bytes:
 
 
 def _flip(data: bytes, pos: int) -> bytes:
-    return data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+    return data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1 :]
 
 
 def test_a_logged_certificate_verifies(issue):
@@ -34,8 +34,9 @@ def test_a_logged_certificate_verifies(issue):
     assert result.certificate_number == number and result.index is not None
     bundle_doc = json.loads(data)
     cp = bundle_doc["checkpoint"]
-    assert verify_bundle(xml, bundle_doc, checkpoint_text=cp,
-                         trusted_log_vkey=bundle_doc["log_vkey"] + "\n").ok
+    assert verify_bundle(
+        xml, bundle_doc, checkpoint_text=cp, trusted_log_vkey=bundle_doc["log_vkey"] + "\n"
+    ).ok
 
 
 def test_one_changed_byte_anywhere_fails_with_a_reason(issue):
@@ -76,16 +77,28 @@ def test_reasons_name_what_is_wrong(issue, lab_org):
 def test_revoked_and_superseded_show_in_the_status(issue, lab_org):
     number, xml = issue()
     with session_scope() as session:
-        service.append(session, SYSTEM, "revoked", {
-            "certificate_number": number, "issuer_org_id": lab_org, "reason": "计算错误 wrong k"})
+        service.append(
+            session,
+            SYSTEM,
+            "revoked",
+            {"certificate_number": number, "issuer_org_id": lab_org, "reason": "计算错误 wrong k"},
+        )
     result = verify_bundle(xml, _bundle(number))
     assert result.ok and result.status == "revoked"
     assert result.status_entries[0]["reason"] == "计算错误 wrong k"
     number2, xml2 = issue()
     with session_scope() as session:
-        service.append(session, SYSTEM, "superseded", {
-            "certificate_number": number2, "issuer_org_id": lab_org, "reason": "new results",
-            "superseded_by": number})
+        service.append(
+            session,
+            SYSTEM,
+            "superseded",
+            {
+                "certificate_number": number2,
+                "issuer_org_id": lab_org,
+                "reason": "new results",
+                "superseded_by": number,
+            },
+        )
     assert verify_bundle(xml2, _bundle(number2)).status == "superseded"
 
 
@@ -119,9 +132,19 @@ def test_cli_log_verify(issue, tmp_path, client):
     assert r.exit_code == 0, r.output
     (tmp_path / "cp.txt").write_text(json.loads(out.read_bytes())["checkpoint"])
     (tmp_path / "vkey").write_text(client.get("/.well-known/jiliang/log-key").text)
-    args = ["log", "verify", str(tmp_path / "c.xml"), "--bundle", str(out),
-            "--checkpoint", str(tmp_path / "cp.txt"), "--older", str(tmp_path / "old.txt"),
-            "--log-key", str(tmp_path / "vkey")]
+    args = [
+        "log",
+        "verify",
+        str(tmp_path / "c.xml"),
+        "--bundle",
+        str(out),
+        "--checkpoint",
+        str(tmp_path / "cp.txt"),
+        "--older",
+        str(tmp_path / "old.txt"),
+        "--log-key",
+        str(tmp_path / "vkey"),
+    ]
     r = runner.invoke(app, args)
     assert r.exit_code == 0 and r.output.startswith("valid"), r.output
     (tmp_path / "c.xml").write_bytes(_flip(xml, len(xml) // 2))
@@ -139,10 +162,16 @@ def test_cli_log_verify(issue, tmp_path, client):
 def test_cli_exit_status_for_revoked(issue, tmp_path, lab_org, kind):
     number, xml = issue()
     with session_scope() as session:
-        service.append(session, SYSTEM, kind, {
-            "certificate_number": number, "issuer_org_id": lab_org, "reason": "test"})
+        service.append(
+            session,
+            SYSTEM,
+            kind,
+            {"certificate_number": number, "issuer_org_id": lab_org, "reason": "test"},
+        )
     (tmp_path / "c.xml").write_bytes(xml)
     (tmp_path / "b.json").write_bytes(_bundle(number))
-    r = runner.invoke(app, ["log", "verify", str(tmp_path / "c.xml"), "--bundle",
-                            str(tmp_path / "b.json"), "--json"])
+    r = runner.invoke(
+        app,
+        ["log", "verify", str(tmp_path / "c.xml"), "--bundle", str(tmp_path / "b.json"), "--json"],
+    )
     assert r.exit_code == 3 and '"status": "revoked"' in r.output

@@ -38,9 +38,11 @@ def test_key_files_are_0600_and_private_keys_never_in_the_database(lab_org, clie
             for column in SigningKey.__table__.columns:
                 value = getattr(r, column.key)
                 assert not isinstance(value, str) or (
-                    "PRIVATE" not in value and body[:40] not in value)
-        dump = " ".join(str(v) for row in session.execute(text("SELECT * FROM trust_keys"))
-                        for v in row)
+                    "PRIVATE" not in value and body[:40] not in value
+                )
+        dump = " ".join(
+            str(v) for row in session.execute(text("SELECT * FROM trust_keys")) for v in row
+        )
         assert "PRIVATE KEY" not in dump
 
 
@@ -95,8 +97,10 @@ def test_log_key_rotation_keeps_old_checkpoints_verifiable(client, issue):
     assert new_vkey != old_vkey
     assert verify_checkpoint(old_cp, old_vkey)[1] < verify_checkpoint(new_cp, new_vkey)[1]
     listed = client.get("/api/v1/log/keys").json()
-    assert {k.get("vkey") for k in listed if k["kind"] == "log"} >= {old_vkey.strip(),
-                                                                     new_vkey.strip()}
+    assert {k.get("vkey") for k in listed if k["kind"] == "log"} >= {
+        old_vkey.strip(),
+        new_vkey.strip(),
+    }
     assert all("file_name" not in k for k in listed)
 
 
@@ -117,8 +121,11 @@ def test_key_rules(lab_org):
 
 def test_cli_keys(platform):
     with session_scope() as session:
-        org = session.scalar(select(Organisation).where(Organisation.uscc.is_not(None))
-                             .order_by(Organisation.id.desc()))
+        org = session.scalar(
+            select(Organisation)
+            .where(Organisation.uscc.is_not(None))
+            .order_by(Organisation.id.desc())
+        )
         org_id, uscc = org.id, org.uscc
     r = runner.invoke(app, ["keys", "create", "--org", uscc])
     assert r.exit_code == 0, r.output

@@ -26,8 +26,12 @@ FP = "ab" * 32
 
 
 def _append_revocable(session, number: str, org: int = 1):
-    return service.append(session, SYSTEM, "issued", {
-        "certificate_number": number, "issuer_org_id": org, "xml_sha256": FP, "key_sha256": FP})
+    return service.append(
+        session,
+        SYSTEM,
+        "issued",
+        {"certificate_number": number, "issuer_org_id": org, "xml_sha256": FP, "key_sha256": FP},
+    )
 
 
 def _b(items):
@@ -46,8 +50,10 @@ def test_many_appends_every_proof_verifies_against_the_published_checkpoint(clie
     assert size >= start + 70
     # the database log equals an in-memory log of the same leaves (roots and proofs)
     with session_scope() as session:
-        leaves = [bytes(h) for (h,) in session.execute(
-            text("SELECT leaf_hash FROM log_entries ORDER BY \"index\""))]
+        leaves = [
+            bytes(h)
+            for (h,) in session.execute(text('SELECT leaf_hash FROM log_entries ORDER BY "index"'))
+        ]
     assert len(leaves) == size
     mem = MemoryStore(leaves)
     for index in range(size):
@@ -60,7 +66,8 @@ def test_many_appends_every_proof_verifies_against_the_published_checkpoint(clie
         assert service.root_at(session, size) == mem.root()
         for old in range(1, size + 1, 7):
             assert service.consistency_proof_for(session, old, size) == consistency_proof(
-                old, size, mem)
+                old, size, mem
+            )
 
 
 def test_consistency_between_published_checkpoints(client):
@@ -98,7 +105,7 @@ def test_no_index_gap_after_a_rolled_back_append(platform):
     assert again == lost
     with session_scope() as session:
         n = service.log_size(session)
-        count = session.execute(text("SELECT count(*), max(\"index\") FROM log_entries")).one()
+        count = session.execute(text('SELECT count(*), max("index") FROM log_entries')).one()
     assert tuple(count) == (n, n - 1)
 
 
@@ -169,20 +176,37 @@ def test_payload_rules(platform):
     number = new_number("RULES")
     with session_scope() as session:
         with pytest.raises(ValidationFailed) as err:
-            service.append(session, SYSTEM, "issued", {"certificate_number": number,
-                                                       "issuer_org_id": 1, "xml_sha256": FP})
+            service.append(
+                session,
+                SYSTEM,
+                "issued",
+                {"certificate_number": number, "issuer_org_id": 1, "xml_sha256": FP},
+            )
         assert "key_sha256" in err.value.errors
         with pytest.raises(ValidationFailed) as err:
-            service.append(session, SYSTEM, "issued", {
-                "certificate_number": number, "issuer_org_id": 1, "xml_sha256": FP,
-                "key_sha256": FP, "customer_phone": "13800000000"})
+            service.append(
+                session,
+                SYSTEM,
+                "issued",
+                {
+                    "certificate_number": number,
+                    "issuer_org_id": 1,
+                    "xml_sha256": FP,
+                    "key_sha256": FP,
+                    "customer_phone": "13800000000",
+                },
+            )
         assert "payload" in err.value.errors  # private fields never reach the public log
         with pytest.raises(ValidationFailed):
             service.append(session, SYSTEM, "deleted", {"certificate_number": number})
         before = service.log_size(session)
         with pytest.raises(Conflict):  # nothing to revoke
-            service.append(session, SYSTEM, "revoked", {
-                "certificate_number": number, "issuer_org_id": 1, "reason": "wrong"})
+            service.append(
+                session,
+                SYSTEM,
+                "revoked",
+                {"certificate_number": number, "issuer_org_id": 1, "reason": "wrong"},
+            )
         # the caller caught the error and goes on to commit: the index was given back
         assert service.log_size(session) == before
     with session_scope() as session:
@@ -191,13 +215,22 @@ def test_payload_rules(platform):
         _append_revocable(session, number)
     with session_scope() as session:
         with pytest.raises(ValidationFailed):  # a revocation needs a reason
-            service.append(session, SYSTEM, "revoked", {"certificate_number": number,
-                                                        "issuer_org_id": 1})
-        service.append(session, SYSTEM, "revoked", {"certificate_number": number,
-                                                    "issuer_org_id": 1, "reason": "测量错误"})
+            service.append(
+                session, SYSTEM, "revoked", {"certificate_number": number, "issuer_org_id": 1}
+            )
+        service.append(
+            session,
+            SYSTEM,
+            "revoked",
+            {"certificate_number": number, "issuer_org_id": 1, "reason": "测量错误"},
+        )
     with session_scope() as session, pytest.raises(Conflict):
-        service.append(session, SYSTEM, "superseded", {
-            "certificate_number": number, "issuer_org_id": 1, "reason": "again"})
+        service.append(
+            session,
+            SYSTEM,
+            "superseded",
+            {"certificate_number": number, "issuer_org_id": 1, "reason": "again"},
+        )
 
 
 def test_bad_indices_and_sizes_are_4xx_with_the_field(client):
@@ -225,21 +258,48 @@ def test_append_many_equals_one_by_one_and_is_all_or_nothing(platform):
 
     with session_scope() as session:
         before = service.log_size(session)
-        items = [("issued", {"certificate_number": new_number("BATCH"), "issuer_org_id": 2,
-                             "xml_sha256": FP, "key_sha256": FP}) for _ in range(37)]
-        items.append(("revoked", {"certificate_number": items[3][1]["certificate_number"],
-                                  "issuer_org_id": 2, "reason": "batch"}))
+        items = [
+            (
+                "issued",
+                {
+                    "certificate_number": new_number("BATCH"),
+                    "issuer_org_id": 2,
+                    "xml_sha256": FP,
+                    "key_sha256": FP,
+                },
+            )
+            for _ in range(37)
+        ]
+        items.append(
+            (
+                "revoked",
+                {
+                    "certificate_number": items[3][1]["certificate_number"],
+                    "issuer_org_id": 2,
+                    "reason": "batch",
+                },
+            )
+        )
         entries = service.append_many(session, SYSTEM, items)
         assert [e.index for e in entries] == list(range(before, before + 38))
     with session_scope() as session:
-        leaves = [bytes(h) for (h,) in session.execute(
-            text("SELECT leaf_hash FROM log_entries ORDER BY \"index\""))]
+        leaves = [
+            bytes(h)
+            for (h,) in session.execute(text('SELECT leaf_hash FROM log_entries ORDER BY "index"'))
+        ]
         mem = MemoryStore(leaves)
         size = service.log_size(session)
         assert size == len(leaves)
         assert service.root_at(session, size) == mem.root() == tree_root(size, mem)
-        fresh = ("issued", {"certificate_number": new_number("BATCH"), "issuer_org_id": 2,
-                            "xml_sha256": FP, "key_sha256": FP})
+        fresh = (
+            "issued",
+            {
+                "certificate_number": new_number("BATCH"),
+                "issuer_org_id": 2,
+                "xml_sha256": FP,
+                "key_sha256": FP,
+            },
+        )
         with pytest.raises(Conflict):  # the second item repeats a number: nothing is appended
             service.append_many(session, SYSTEM, [fresh, fresh])
         assert service.log_size(session) == size
@@ -250,14 +310,31 @@ def test_batches_of_any_size_keep_every_node_right(platform):
     with session_scope() as session:
         for _ in range(8):
             size = rng.randrange(1, 20)
-            service.append_many(session, SYSTEM, [
-                ("issued", {"certificate_number": new_number("PROP"), "issuer_org_id": 3,
-                            "xml_sha256": FP, "key_sha256": FP}) for _ in range(size)])
+            service.append_many(
+                session,
+                SYSTEM,
+                [
+                    (
+                        "issued",
+                        {
+                            "certificate_number": new_number("PROP"),
+                            "issuer_org_id": 3,
+                            "xml_sha256": FP,
+                            "key_sha256": FP,
+                        },
+                    )
+                    for _ in range(size)
+                ],
+            )
     with session_scope() as session:
-        leaves = [bytes(h) for (h,) in session.execute(
-            text("SELECT leaf_hash FROM log_entries ORDER BY \"index\""))]
+        leaves = [
+            bytes(h)
+            for (h,) in session.execute(text('SELECT leaf_hash FROM log_entries ORDER BY "index"'))
+        ]
         mem = MemoryStore(leaves)
-        stored = {(lv, ix): bytes(h) for lv, ix, h in session.execute(
-            text("SELECT level, idx, hash FROM log_nodes"))}
+        stored = {
+            (lv, ix): bytes(h)
+            for lv, ix, h in session.execute(text("SELECT level, idx, hash FROM log_nodes"))
+        }
     expected = {(lv, ix): h for lv, row in enumerate(mem._levels) for ix, h in enumerate(row)}
     assert stored == expected

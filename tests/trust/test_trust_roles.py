@@ -20,10 +20,27 @@ def test_log_endpoints_are_public(client, auth, issue, user):
     r = call(client, auth, "GET", "/api/v1/log/entries/{index}", user, index=size - 1)
     assert r.status_code == 200 and r.json()["tree_size"] == size
     assert set(r.json()["payload"]) <= {
-        "certificate_number", "issuer_org_id", "xml_sha256", "key_sha256", "reason",
-        "superseded_by", "effective", "kind", "index", "v", "logged_at"}
-    r = call(client, auth, "GET", "/api/v1/log/proof/consistency?old={old}&new={new}", user,
-             old=1, new=size)
+        "certificate_number",
+        "issuer_org_id",
+        "xml_sha256",
+        "key_sha256",
+        "reason",
+        "superseded_by",
+        "effective",
+        "kind",
+        "index",
+        "v",
+        "logged_at",
+    }
+    r = call(
+        client,
+        auth,
+        "GET",
+        "/api/v1/log/proof/consistency?old={old}&new={new}",
+        user,
+        old=1,
+        new=size,
+    )
     assert r.status_code == 200 and r.json()["new_checkpoint"] == cp.text
     r = call(client, auth, "GET", "/api/v1/log/checkpoints/{size}", user, size=size)
     assert r.status_code == 200 and r.text == cp.text

@@ -80,8 +80,13 @@ def make_bundle(
         if payload.get("key_sha256") and payload["key_sha256"] not in fps:
             fps.append(payload["key_sha256"])
         proof = service.inclusion_proof_for(session, e.index, cp.size)
-        items.append({"index": e.index, "entry": e.data.decode(),
-                      "inclusion_proof": [service.b64(h) for h in proof]})
+        items.append(
+            {
+                "index": e.index,
+                "entry": e.data.decode(),
+                "inclusion_proof": [service.b64(h) for h in proof],
+            }
+        )
     issuer_keys = []
     for fp in fps:
         key = session.query(SigningKey).filter_by(fingerprint=fp, kind="dcc").one_or_none()
@@ -98,12 +103,23 @@ def make_bundle(
     consistency = []
     for old in sorted(set(older_sizes)):
         if not 1 <= old <= cp.size:
-            raise service.LogRangeError({"older": (f"应在 1 与 {cp.size} 之间",
-                                                   f"older sizes must be between 1 and {cp.size}")})
+            raise service.LogRangeError(
+                {
+                    "older": (
+                        f"应在 1 与 {cp.size} 之间",
+                        f"older sizes must be between 1 and {cp.size}",
+                    )
+                }
+            )
         old_cp = service.checkpoint_at(session, old)
         proof = service.consistency_proof_for(session, old, cp.size)
-        consistency.append({"log_vkey": vkey_of(old_cp.key_fingerprint), "checkpoint": old_cp.note,
-                            "proof": [service.b64(h) for h in proof]})
+        consistency.append(
+            {
+                "log_vkey": vkey_of(old_cp.key_fingerprint),
+                "checkpoint": old_cp.note,
+                "proof": [service.b64(h) for h in proof],
+            }
+        )
     if consistency:
         bundle["consistency"] = consistency
     return bundle
@@ -177,8 +193,10 @@ def _load_bundle(bundle: Any, res: VerificationResult) -> dict[str, Any] | None:
             res.fail("证明包应为 JSON 对象", "the bundle must be a JSON object")
             return None
         if bundle_bytes(doc) != raw:
-            res.fail("证明包文件不是规范格式：导出后被修改过",
-                     "the bundle file is not in its canonical form: it was changed after export")
+            res.fail(
+                "证明包文件不是规范格式：导出后被修改过",
+                "the bundle file is not in its canonical form: it was changed after export",
+            )
     else:
         doc = bundle
     if not isinstance(doc, dict):
@@ -187,8 +205,10 @@ def _load_bundle(bundle: Any, res: VerificationResult) -> dict[str, Any] | None:
     missing = sorted(_TOP - set(doc))
     extra = sorted(set(doc) - _TOP - _OPTIONAL)
     if missing or extra:
-        res.fail(f"证明包字段不符（缺少 {missing}，多余 {extra}）",
-                 f"the bundle's fields are wrong (missing {missing}, unexpected {extra})")
+        res.fail(
+            f"证明包字段不符（缺少 {missing}，多余 {extra}）",
+            f"the bundle's fields are wrong (missing {missing}, unexpected {extra})",
+        )
         return None
     if doc["format"] != BUNDLE_FORMAT:
         res.fail(f"证明包格式应为 {BUNDLE_FORMAT}", f"the bundle format must be {BUNDLE_FORMAT}")
@@ -242,8 +262,9 @@ def _verify(
         trusted_log_vkey = trusted_log_vkey.strip()
     vkey_text = doc["log_vkey"]
     if trusted_log_vkey is not None and vkey_text != trusted_log_vkey:
-        res.fail("证明包中的日志公钥不是受信任的公钥",
-                 "the bundle's log key is not the trusted log key")
+        res.fail(
+            "证明包中的日志公钥不是受信任的公钥", "the bundle's log key is not the trusted log key"
+        )
         vkey_text = trusted_log_vkey
     size, root = None, None
     try:
@@ -254,11 +275,13 @@ def _verify(
     if verifier is not None:
         try:
             res.origin, size, root = verify_checkpoint(
-                doc["checkpoint"] if isinstance(doc["checkpoint"], str) else "", verifier)
+                doc["checkpoint"] if isinstance(doc["checkpoint"], str) else "", verifier
+            )
             res.tree_size = size
         except CheckpointError as exc:
-            res.fail(f"证明包中的检查点无效：{exc}",
-                     f"the bundle's checkpoint does not verify: {exc}")
+            res.fail(
+                f"证明包中的检查点无效：{exc}", f"the bundle's checkpoint does not verify: {exc}"
+            )
         if checkpoint_text is not None:
             try:
                 _, given_size, given_root = verify_checkpoint(checkpoint_text, verifier, res.origin)
@@ -266,8 +289,10 @@ def _verify(
                 res.fail(f"给定的检查点无效：{exc}", f"the checkpoint given does not verify: {exc}")
             else:
                 if (given_size, given_root) != (size, root):
-                    res.fail("给定的检查点与证明包中的检查点不是同一棵树",
-                             "the checkpoint given is not the tree the bundle's proofs are for")
+                    res.fail(
+                        "给定的检查点与证明包中的检查点不是同一棵树",
+                        "the checkpoint given is not the tree the bundle's proofs are for",
+                    )
 
     # -- the entries -------------------------------------------------------------------------
     items = doc["entries"]
@@ -290,23 +315,29 @@ def _verify(
             res.fail(f"{where} 的条目不是规范 JSON", f"{where}: the entry is not canonical JSON")
             continue
         if payload.get("index") != index or payload.get("certificate_number") != number:
-            res.fail(f"{where} 的序号或证书编号与条目不符",
-                     f"{where}: index or certificate number differs from the logged entry")
+            res.fail(
+                f"{where} 的序号或证书编号与条目不符",
+                f"{where}: index or certificate number differs from the logged entry",
+            )
             continue
         if proof is None:
             res.fail(f"{where} 的包含证明格式错误", f"{where}: the inclusion proof is malformed")
             continue
         if size is not None and root is not None:
             if not verify_inclusion(leaf_hash(data), index, size, proof, root):
-                res.fail(f"{where}（第 {index} 条）的包含证明与检查点的根哈希不符",
-                         f"{where} (leaf {index}): the inclusion proof does not lead to the "
-                         "checkpoint's root hash")
+                res.fail(
+                    f"{where}（第 {index} 条）的包含证明与检查点的根哈希不符",
+                    f"{where} (leaf {index}): the inclusion proof does not lead to the "
+                    "checkpoint's root hash",
+                )
                 continue
             entries.append((index, payload))
     issued = [p for _, p in entries if p.get("kind") == "issued"]
     if issued and (len(issued) > 1 or entries[0][1] is not issued[0]):
-        res.fail("证明包中的签发条目应只有一条且位于首位",
-                 "the bundle must hold exactly one issued entry, first")
+        res.fail(
+            "证明包中的签发条目应只有一条且位于首位",
+            "the bundle must hold exactly one issued entry, first",
+        )
 
     # -- the issuer keys and the XML -----------------------------------------------------------
     keys: dict[str, str] = {}
@@ -323,8 +354,10 @@ def _verify(
         declared, pem = item["key_sha256"], item["public_key"]
         actual = _pem_fingerprint(pem)
         if actual is None or actual != declared:
-            res.fail(f"{where} 的公钥与其指纹不符",
-                     f"{where}: the public key does not match its SHA-256 fingerprint")
+            res.fail(
+                f"{where} 的公钥与其指纹不符",
+                f"{where}: the public key does not match its SHA-256 fingerprint",
+            )
             continue
         if declared not in referenced:
             res.fail(f"{where} 未被任何条目引用", f"{where} is not named by any logged entry")
@@ -337,12 +370,16 @@ def _verify(
         res.issuer_org_id = entry.get("issuer_org_id")
         res.issuer_key = entry.get("key_sha256")
         if entry.get("xml_sha256") != xml_sha:
-            res.fail("XML 文件与日志中登记的不同（SHA-256 不符）",
-                     "the XML is not the one logged: its SHA-256 differs from the entry's")
+            res.fail(
+                "XML 文件与日志中登记的不同（SHA-256 不符）",
+                "the XML is not the one logged: its SHA-256 differs from the entry's",
+            )
         pem = keys.get(entry.get("key_sha256", ""))
         if pem is None:
-            res.fail("证明包中没有签发条目所指的签发机构公钥",
-                     "the bundle lacks the issuer key the issued entry names")
+            res.fail(
+                "证明包中没有签发条目所指的签发机构公钥",
+                "the bundle lacks the issuer key the issued entry names",
+            )
         else:
             try:
                 verify_dcc_signature(bytes(xml_bytes), pem)
@@ -357,8 +394,11 @@ def _verify(
         res.fail("consistency 应为列表", "consistency must be a list")
         cons = []
     matched_older = older_checkpoint is None
-    older_text = (older_checkpoint.decode("utf-8", "replace")
-                  if isinstance(older_checkpoint, bytes) else older_checkpoint)
+    older_text = (
+        older_checkpoint.decode("utf-8", "replace")
+        if isinstance(older_checkpoint, bytes)
+        else older_checkpoint
+    )
     for n, item in enumerate(cons):
         where = f"consistency[{n}]"
         if not isinstance(item, dict) or set(item) != {"log_vkey", "checkpoint", "proof"}:
@@ -368,29 +408,42 @@ def _verify(
         try:
             old_verifier = parse_vkey(item["log_vkey"] if isinstance(item["log_vkey"], str) else "")
             origin, old_size, old_root = verify_checkpoint(
-                item["checkpoint"] if isinstance(item["checkpoint"], str) else "", old_verifier)
+                item["checkpoint"] if isinstance(item["checkpoint"], str) else "", old_verifier
+            )
         except CheckpointError as exc:
-            res.fail(f"{where} 的旧检查点无效：{exc}",
-                     f"{where}: the older checkpoint does not verify: {exc}")
+            res.fail(
+                f"{where} 的旧检查点无效：{exc}",
+                f"{where}: the older checkpoint does not verify: {exc}",
+            )
             continue
         if trusted_log_vkey is not None and item["log_vkey"] != trusted_log_vkey:
-            res.fail(f"{where} 的日志公钥不是受信任的公钥",
-                     f"{where}: the log key is not the trusted log key")
+            res.fail(
+                f"{where} 的日志公钥不是受信任的公钥",
+                f"{where}: the log key is not the trusted log key",
+            )
         if res.origin is not None and origin != res.origin:
             res.fail(f"{where} 属于另一个日志", f"{where} is a checkpoint of another log")
-        elif size is not None and root is not None and (
-            proof is None
-            or old_size > size
-            or (old_size > 0 and not verify_consistency(old_size, size, old_root, root, proof))
+        elif (
+            size is not None
+            and root is not None
+            and (
+                proof is None
+                or old_size > size
+                or (old_size > 0 and not verify_consistency(old_size, size, old_root, root, proof))
+            )
         ):
-            res.fail(f"{where}：大小为 {size} 的日志不是大小为 {old_size} 的日志的延续",
-                     f"{where}: the log at size {size} does not extend the log at size {old_size}")
+            res.fail(
+                f"{where}：大小为 {size} 的日志不是大小为 {old_size} 的日志的延续",
+                f"{where}: the log at size {size} does not extend the log at size {old_size}",
+            )
         elif older_text is not None and item["checkpoint"] == older_text:
             matched_older = True
     if not matched_older:
-        res.fail("证明包中没有从给定旧检查点出发的一致性证明（或旧检查点被修改）",
-                 "the bundle holds no consistency proof from the older checkpoint given "
-                 "(or that checkpoint was changed)")
+        res.fail(
+            "证明包中没有从给定旧检查点出发的一致性证明（或旧检查点被修改）",
+            "the bundle holds no consistency proof from the older checkpoint given "
+            "(or that checkpoint was changed)",
+        )
 
     # -- status ------------------------------------------------------------------------------
     later = [p for _, p in entries if p.get("kind") in ("revoked", "superseded")]
@@ -408,11 +461,13 @@ def _pem_fingerprint(pem: Any) -> str | None:
         key = serialization.load_pem_public_key(pem.encode())
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return None
-    der = key.public_bytes(serialization.Encoding.DER,
-                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     # the PEM must be exactly the canonical PEM of that key (no byte may change silently)
-    canonical = key.public_bytes(serialization.Encoding.PEM,
-                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    canonical = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
     if canonical != pem:
         return None
     return hashlib.sha256(der).hexdigest()

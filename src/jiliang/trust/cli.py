@@ -18,10 +18,12 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-keys_app = typer.Typer(help="Signing keys: the log's Ed25519 key, organisations' DCC keys.",
-                       no_args_is_help=True)
-log_app = typer.Typer(help="The public log of certificates: checkpoints, bundles, verification.",
-                      no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Signing keys: the log's Ed25519 key, organisations' DCC keys.", no_args_is_help=True
+)
+log_app = typer.Typer(
+    help="The public log of certificates: checkpoints, bundles, verification.", no_args_is_help=True
+)
 commands: list[tuple[str, typer.Typer]] = [("keys", keys_app), ("log", log_app)]
 
 OrgOpt = Annotated[str | None, typer.Option("--org", help="organisation id or USCC (DCC keys)")]
@@ -35,9 +37,12 @@ def _org_id(session, org: str | None) -> int | None:
 
     if org is None:
         return None
-    found = session.scalar(select(Organisation.id).where(
-        (Organisation.uscc == org.upper())
-        | (Organisation.id == (int(org) if org.isdigit() and len(org) < 10 else -1))))
+    found = session.scalar(
+        select(Organisation.id).where(
+            (Organisation.uscc == org.upper())
+            | (Organisation.id == (int(org) if org.isdigit() and len(org) < 10 else -1))
+        )
+    )
     if found is None:
         _fail(f"--org: no organisation with id or USCC {org}")
     return found
@@ -98,8 +103,10 @@ def keys_list(org: OrgOpt = None, as_json: JsonOpt = False) -> None:
     for r in rows:
         state = f"retired {r['retired_at']}" if r["retired_at"] else "active"
         owner = "log" if r["kind"] == "log" else f"org {r['org_id']}"
-        typer.echo(f"{r['fingerprint'][:16]}\t{r['kind']}\t{owner}\t{r['algorithm']}\t"
-                   f"created {r['created_at']}\t{state}\t{r['name']}")
+        typer.echo(
+            f"{r['fingerprint'][:16]}\t{r['kind']}\t{owner}\t{r['algorithm']}\t"
+            f"created {r['created_at']}\t{state}\t{r['name']}"
+        )
 
 
 @log_app.command("checkpoint")
@@ -119,8 +126,12 @@ def log_checkpoint() -> None:
 def log_bundle(
     number: Annotated[str, typer.Argument(help="certificate number")],
     out: Annotated[Path | None, typer.Option(help="write to this file (default: print)")] = None,
-    older_size: Annotated[list[int] | None, typer.Option(
-        "--older-size", help="add a consistency proof from the checkpoint of this size")] = None,
+    older_size: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--older-size", help="add a consistency proof from the checkpoint of this size"
+        ),
+    ] = None,
 ) -> None:
     """Write the offline verification bundle of a certificate."""
     from jiliang.bootstrap import prepare_database
@@ -153,13 +164,22 @@ def _read(path: Path, what: str) -> bytes:
 def log_verify(
     xml: Annotated[Path, typer.Argument(metavar="CERT.xml", help="the signed DCC")],
     bundle: Annotated[Path, typer.Option("--bundle", help="BUNDLE.json of the certificate")],
-    checkpoint: Annotated[Path | None, typer.Option(
-        "--checkpoint", help="a checkpoint obtained independently (same tree as the bundle's)")
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="a checkpoint obtained independently (same tree as the bundle's)"
+        ),
     ] = None,
-    older: Annotated[Path | None, typer.Option(
-        "--older", help="an older checkpoint the log must be consistent with")] = None,
-    log_key: Annotated[Path | None, typer.Option(
-        "--log-key", help="file with the trusted log vkey (/.well-known/jiliang/log-key)")] = None,
+    older: Annotated[
+        Path | None,
+        typer.Option("--older", help="an older checkpoint the log must be consistent with"),
+    ] = None,
+    log_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-key", help="file with the trusted log vkey (/.well-known/jiliang/log-key)"
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: Annotated[str, typer.Option(help="zh or en")] = "en",
 ) -> None:
@@ -179,9 +199,11 @@ def log_verify(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif result.ok:
-        typer.echo(f"{result.status}: {result.certificate_number} is leaf {result.index} of "
-                   f"{result.origin} (tree size {result.tree_size}), signed by key "
-                   f"{(result.issuer_key or '')[:16]}")
+        typer.echo(
+            f"{result.status}: {result.certificate_number} is leaf {result.index} of "
+            f"{result.origin} (tree size {result.tree_size}), signed by key "
+            f"{(result.issuer_key or '')[:16]}"
+        )
         for e in result.status_entries:
             typer.echo(f"  {e['kind']} {e.get('logged_at')}: {e.get('reason', '')}")
     else:

@@ -131,7 +131,9 @@ def _check_admin(principal: Principal) -> None:
 
 def _active(session: Session, kind: str, org_id: int | None) -> SigningKey | None:
     stmt = select(SigningKey).where(SigningKey.kind == kind, SigningKey.retired_at.is_(None))
-    stmt = stmt.where(SigningKey.org_id.is_(None) if org_id is None else SigningKey.org_id == org_id)
+    stmt = stmt.where(
+        SigningKey.org_id.is_(None) if org_id is None else SigningKey.org_id == org_id
+    )
     return session.scalars(stmt.order_by(SigningKey.id.desc())).first()
 
 
@@ -245,7 +247,9 @@ def key_info(record: SigningKey) -> dict:
     return info
 
 
-def list_keys(session: Session, kind: str | None = None, org_id: int | None = None) -> list[SigningKey]:
+def list_keys(
+    session: Session, kind: str | None = None, org_id: int | None = None
+) -> list[SigningKey]:
     """All keys, oldest first (public data only)."""
     stmt = select(SigningKey).order_by(SigningKey.id)
     if kind:
@@ -261,8 +265,7 @@ def signing_key_for(session: Session, org_id: int) -> tuple[Any, SigningKey]:
     if record is None:
         raise NoSigningKey(
             f"机构 {org_id} 没有有效的签名密钥（jiliang keys create --org {org_id}）",
-            f"organisation {org_id} has no active signing key "
-            f"(jiliang keys create --org {org_id})",
+            f"organisation {org_id} has no active signing key (jiliang keys create --org {org_id})",
         )
     return load_private_key(record), record
 

@@ -23,17 +23,20 @@ Size = Annotated[int, Path(ge=0, le=resources.MAX_INT)]
 _NOTE = {"description": "C2SP signed note", "content": {"text/plain": {}}}
 
 
-@router.get("/.well-known/jiliang/checkpoint", response_class=PlainTextResponse,
-            responses={200: _NOTE})
+@router.get(
+    "/.well-known/jiliang/checkpoint", response_class=PlainTextResponse, responses={200: _NOTE}
+)
 def checkpoint(session: DB) -> PlainTextResponse:
     """The latest signed checkpoint of the log (C2SP tlog-checkpoint), signed if the log grew."""
     cp = service.publish_checkpoint(session)
     return PlainTextResponse(cp.note, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/.well-known/jiliang/log-key", response_class=PlainTextResponse,
-            responses={200: {"description": "signed-note verifier key",
-                             "content": {"text/plain": {}}}})
+@router.get(
+    "/.well-known/jiliang/log-key",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "signed-note verifier key", "content": {"text/plain": {}}}},
+)
 def log_key(session: DB) -> PlainTextResponse:
     """The verifier key (vkey) of the log's current Ed25519 key."""
     return PlainTextResponse(service.log_vkey(session) + "\n")
@@ -55,8 +58,9 @@ def consistency(
     return service.consistency_view(session, old, new)
 
 
-@router.get("/api/v1/log/checkpoints/{size}", response_class=PlainTextResponse,
-            responses={200: _NOTE})
+@router.get(
+    "/api/v1/log/checkpoints/{size}", response_class=PlainTextResponse, responses={200: _NOTE}
+)
 def checkpoint_at(size: Size, session: DB) -> PlainTextResponse:
     """A checkpoint published earlier, by its tree size."""
     return PlainTextResponse(service.checkpoint_at(session, size).note)

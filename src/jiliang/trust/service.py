@@ -96,18 +96,27 @@ def _bad(field: str, zh: str, en: str) -> ValidationFailed:
 def check_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Validate a payload for ``kind``; return a clean copy (only :data:`PAYLOAD_FIELDS`)."""
     if kind not in ENTRY_KINDS:
-        raise _bad("kind", "条目类型应为 issued、revoked 或 superseded",
-                   "kind must be issued, revoked or superseded")
+        raise _bad(
+            "kind",
+            "条目类型应为 issued、revoked 或 superseded",
+            "kind must be issued, revoked or superseded",
+        )
     if not isinstance(payload, dict):
         raise _bad("payload", "条目内容应为对象", "the payload must be an object")
     extra = sorted(set(payload) - PAYLOAD_FIELDS)
     if extra:
-        raise _bad("payload", f"不允许的字段：{', '.join(extra)}",
-                   f"fields not allowed in the public log: {', '.join(extra)}")
+        raise _bad(
+            "payload",
+            f"不允许的字段：{', '.join(extra)}",
+            f"fields not allowed in the public log: {', '.join(extra)}",
+        )
     number = payload.get("certificate_number")
     if not isinstance(number, str) or not 0 < len(number) <= 64 or number != number.strip():
-        raise _bad("certificate_number", "证书编号应为 1 至 64 个字符",
-                   "certificate_number must be 1 to 64 characters")
+        raise _bad(
+            "certificate_number",
+            "证书编号应为 1 至 64 个字符",
+            "certificate_number must be 1 to 64 characters",
+        )
     org = payload.get("issuer_org_id")
     if not isinstance(org, int) or isinstance(org, bool) or org < 1:
         raise _bad("issuer_org_id", "应为机构编号", "issuer_org_id must be an organisation id")
@@ -122,12 +131,17 @@ def check_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     else:
         reason = payload.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-            raise _bad("reason", "撤销或替代须说明原因（不超过 500 字）",
-                       "a revocation or supersession needs a reason (at most 500 characters)")
+            raise _bad(
+                "reason",
+                "撤销或替代须说明原因（不超过 500 字）",
+                "a revocation or supersession needs a reason (at most 500 characters)",
+            )
     for name in ("superseded_by", "effective"):
         value = payload.get(name)
         if value is not None and not (isinstance(value, str) and 0 < len(value) <= 64):
-            raise _bad(name, "应为不超过 64 个字符的文本", f"{name} must be text of 1 to 64 characters")
+            raise _bad(
+                name, "应为不超过 64 个字符的文本", f"{name} must be text of 1 to 64 characters"
+            )
     return {k: payload[k] for k in sorted(payload) if payload[k] is not None}
 
 
@@ -143,7 +157,9 @@ _PG_NODES = text(
 )
 
 
-def fetch_nodes(session: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+def fetch_nodes(
+    session: Session, wanted: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
     """Perfect subtree hashes ``{(level, idx): hash}`` in one query.
 
     On PostgreSQL the query text is the same for any number of nodes (two arrays joined to the
@@ -206,7 +222,9 @@ def consistency_proof_for(session: Session, old: int, new: int) -> list[bytes]:
 def _take_indices(session: Session, count: int) -> int:
     """Lock the head row, add ``count`` to it, return the first index taken."""
     stmt = (
-        update(LogHead).where(LogHead.id == 1).values(size=LogHead.size + count)
+        update(LogHead)
+        .where(LogHead.id == 1)
+        .values(size=LogHead.size + count)
         .returning(LogHead.size)
     )
     size = session.execute(stmt).scalar()
@@ -221,23 +239,30 @@ def _check_history(session: Session, items: list[tuple[str, dict[str, Any]]]) ->
     numbers = sorted({p["certificate_number"] for _, p in items})
     kinds: dict[str, set[str]] = {n: set() for n in numbers}
     for i in range(0, len(numbers), 1000):
-        rows = session.execute(select(LogEntry.certificate_number, LogEntry.kind).where(
-            LogEntry.certificate_number.in_(numbers[i:i + 1000])))
+        rows = session.execute(
+            select(LogEntry.certificate_number, LogEntry.kind).where(
+                LogEntry.certificate_number.in_(numbers[i : i + 1000])
+            )
+        )
         for number, kind in rows:
             kinds[number].add(kind)
     for kind, payload in items:
         number = payload["certificate_number"]
         seen = kinds[number]
         if kind == "issued" and seen:
-            raise Conflict(f"证书编号 {number} 已在日志中，编号不得重复使用",
-                           f"certificate number {number} is in the log already: numbers are "
-                           "never reused")
+            raise Conflict(
+                f"证书编号 {number} 已在日志中，编号不得重复使用",
+                f"certificate number {number} is in the log already: numbers are never reused",
+            )
         if kind != "issued" and "issued" not in seen:
-            raise Conflict(f"日志中没有签发证书 {number}",
-                           f"the log has no issued certificate {number}")
+            raise Conflict(
+                f"日志中没有签发证书 {number}", f"the log has no issued certificate {number}"
+            )
         if kind != "issued" and seen & {"revoked", "superseded"}:
-            raise Conflict(f"证书 {number} 已被撤销或替代",
-                           f"certificate {number} is already revoked or superseded")
+            raise Conflict(
+                f"证书 {number} 已被撤销或替代",
+                f"certificate {number} is already revoked or superseded",
+            )
         seen.add(kind)
 
 
@@ -285,7 +310,8 @@ def append_many(
     except Conflict:
         # give the indices back, so that a caller who catches the error and commits leaves no gap
         session.execute(
-            update(LogHead).where(LogHead.id == 1).values(size=LogHead.size - len(cleaned)))
+            update(LogHead).where(LogHead.id == 1).values(size=LogHead.size - len(cleaned))
+        )
         raise
     now = datetime.now(UTC).replace(microsecond=0)
     created = now.replace(tzinfo=None)
@@ -299,17 +325,30 @@ def append_many(
         for lv, ix, h in nodes_after_append(index, leaf, lambda lv, ix: nodes[(lv, ix)]):
             nodes[(lv, ix)] = h
             node_rows.append({"level": lv, "idx": ix, "hash": h})
-        entries.append(LogEntry(
-            index=index, kind=kind, certificate_number=clean["certificate_number"],
-            issuer_org_id=clean["issuer_org_id"], data=data, leaf_hash=leaf, created_at=created,
-        ))
+        entries.append(
+            LogEntry(
+                index=index,
+                kind=kind,
+                certificate_number=clean["certificate_number"],
+                issuer_org_id=clean["issuer_org_id"],
+                data=data,
+                leaf_hash=leaf,
+                created_at=created,
+            )
+        )
     session.add_all(entries)
     session.flush()
     session.execute(insert(LogNode), node_rows)
     who = principal or SYSTEM
     for entry, (kind, clean) in zip(entries, cleaned, strict=True):
-        audit.record(session, who, "append", "log_entry", entry.index,
-                     after={"kind": kind, **clean, "leaf_hash": entry.leaf_hash.hex()})
+        audit.record(
+            session,
+            who,
+            "append",
+            "log_entry",
+            entry.index,
+            after={"kind": kind, **clean, "leaf_hash": entry.leaf_hash.hex()},
+        )
     return entries
 
 
@@ -319,14 +358,22 @@ def append_many(
 
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
-    return session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
+    return session.scalars(
+        select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+    ).first()
 
 
 def checkpoint_at(session: Session, size: int) -> LogCheckpoint:
     cp = session.get(LogCheckpoint, size)
     if cp is None:
-        raise LogRangeError({"size": (f"没有树大小为 {size} 的检查点",
-                                      f"no checkpoint was published at tree size {size}")})
+        raise LogRangeError(
+            {
+                "size": (
+                    f"没有树大小为 {size} 的检查点",
+                    f"no checkpoint was published at tree size {size}",
+                )
+            }
+        )
     return cp
 
 
@@ -344,13 +391,23 @@ def publish_checkpoint(session: Session) -> LogCheckpoint:
             return latest
         private, record = keys.log_signing_key(session)
         note = make_checkpoint(record.name, latest.size, bytes(latest.root), private)
-        return LogCheckpoint(size=latest.size, root=bytes(latest.root), note=note,
-                             key_fingerprint=record.fingerprint, created_at=utcnow())
+        return LogCheckpoint(
+            size=latest.size,
+            root=bytes(latest.root),
+            note=note,
+            key_fingerprint=record.fingerprint,
+            created_at=utcnow(),
+        )
     private, record = keys.log_signing_key(session)
     root = root_at(session, size)
     note = make_checkpoint(record.name, size, root, private)
-    values = {"size": size, "root": root, "note": note, "key_fingerprint": record.fingerprint,
-              "created_at": utcnow()}
+    values = {
+        "size": size,
+        "root": root,
+        "note": note,
+        "key_fingerprint": record.fingerprint,
+        "created_at": utcnow(),
+    }
     # another request may publish the same size meanwhile: Ed25519 signatures are
     # deterministic, so both notes are the same; keep the first
     if session.get_bind().dialect.name == "postgresql":
@@ -378,7 +435,9 @@ def log_vkey(session: Session) -> str:
 def get_entry(session: Session, index: int) -> LogEntry:
     entry = session.get(LogEntry, index)
     if entry is None:
-        raise LogRangeError({"index": (f"日志中没有第 {index} 条", f"the log has no entry {index}")})
+        raise LogRangeError(
+            {"index": (f"日志中没有第 {index} 条", f"the log has no entry {index}")}
+        )
     return entry
 
 
@@ -404,10 +463,13 @@ def entry_view(session: Session, index: int) -> dict[str, Any]:
 def consistency_view(session: Session, old: int, new: int) -> dict[str, Any]:
     size = log_size(session)
     if not 1 <= old <= size:
-        raise LogRangeError({"old": (f"应在 1 与 {size} 之间", f"old must be between 1 and {size}")})
+        raise LogRangeError(
+            {"old": (f"应在 1 与 {size} 之间", f"old must be between 1 and {size}")}
+        )
     if not old <= new <= size:
-        raise LogRangeError({"new": (f"应在 {old} 与 {size} 之间",
-                                     f"new must be between {old} and {size}")})
+        raise LogRangeError(
+            {"new": (f"应在 {old} 与 {size} 之间", f"new must be between {old} and {size}")}
+        )
     out: dict[str, Any] = {
         "old": old,
         "new": new,
@@ -426,4 +488,6 @@ def entries_for_certificate(session: Session, number: str) -> list[LogEntry]:
 
 class UnknownCertificate(NotFound):
     def __init__(self, number: str) -> None:
-        DomainError.__init__(self, f"日志中没有证书 {number}", f"the log has no certificate {number}")
+        DomainError.__init__(
+            self, f"日志中没有证书 {number}", f"the log has no certificate {number}"
+        )
