@@ -230,6 +230,10 @@ def _check_embedded_certificate(
             raise DccSignatureError(
                 "the signature carries a certificate issued by a CA: verify with that certificate"
             )
+        # DER demands 0 unused bits in the signature BIT STRING; OpenSSL tolerates others, so a
+        # changed byte there would otherwise go unnoticed (the rest is covered by the signature).
+        if not der.endswith(b"\x00" + cert.signature):
+            raise DccSignatureError("the embedded certificate is not valid DER (it was altered)")
         cert.verify_directly_issued_by(cert)
     except DccSignatureError:
         raise
