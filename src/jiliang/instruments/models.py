@@ -65,7 +65,8 @@ class Instrument(Base):
     __table_args__ = (
         Index("ix_instr_county_list", "region_code", "status", "type_id", "due_date"),
         Index("ix_instr_county_due", "region_code", "due_date"),
-        Index("ix_instr_city_status", "city_code", "status"),
+        # dashboards read province and city aggregates from this index alone
+        Index("ix_instr_city_summary", "city_code", "region_code", "status", "due_date"),
         Index("ix_instr_owner_due", "owner_org_id", "due_date"),
     )
 

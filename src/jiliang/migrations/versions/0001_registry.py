@@ -114,7 +114,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('qr_token', name=op.f('uq_instruments_qr_token'))
     )
     with op.batch_alter_table('instruments', schema=None) as batch_op:
-        batch_op.create_index('ix_instr_city_status', ['city_code', 'status'], unique=False)
+        batch_op.create_index('ix_instr_city_summary', ['city_code', 'region_code', 'status', 'due_date'], unique=False)
         batch_op.create_index('ix_instr_county_due', ['region_code', 'due_date'], unique=False)
         batch_op.create_index('ix_instr_county_list', ['region_code', 'status', 'type_id', 'due_date'], unique=False)
         batch_op.create_index('ix_instr_owner_due', ['owner_org_id', 'due_date'], unique=False)
@@ -307,7 +307,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_instr_owner_due')
         batch_op.drop_index('ix_instr_county_list')
         batch_op.drop_index('ix_instr_county_due')
-        batch_op.drop_index('ix_instr_city_status')
+        batch_op.drop_index('ix_instr_city_summary')
 
     op.drop_table('instruments')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
