@@ -367,3 +367,20 @@ def test_inplace_plan_matches_recursive_evaluation(texts, n):
     for tree, g in zip(trees, got, strict=True):
         want = np.broadcast_to(ex.evaluate(tree, env), (n,))
         assert np.allclose(g, want, rtol=1e-13, atol=0)
+
+
+def test_unit_registry_is_shared_across_threads():
+    """Concurrent first uses must get one registry (quantities of two do not combine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jiliang.uncertainty import model as model_module
+
+    model_module._REGISTRY = None
+    with ThreadPoolExecutor(8) as pool:
+        regs = list(pool.map(lambda _: model_module.unit_registry(), range(8)))
+    assert all(r is regs[0] for r in regs)
+    doc = copy.deepcopy(EXAMPLES["jcgm101_9_3_mass"])
+    doc["methods"] = ["gum"]
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: evaluate(doc)["outputs"]["dm"]["gum"]["value"], range(8)))
+    assert all(v == pytest.approx(1.234) for v in outs)

@@ -14,8 +14,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +30,24 @@ MAX_INPUTS = 200
 MAX_NODES = 200_000
 
 
-@functools.lru_cache(maxsize=1)
-def unit_registry() -> Any:
-    """The shared pint registry (created on first use; creating one costs ~0.3 s)."""
-    import pint
+_REGISTRY: Any = None
+_REGISTRY_LOCK = threading.Lock()
 
-    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+def unit_registry() -> Any:
+    """The one shared pint registry (created on first use, ~0.3 s; thread-safe).
+
+    Quantities from two registries cannot be combined, so concurrent first calls (e.g. two
+    web requests) must not each build one: creation is guarded by a lock.
+    """
+    global _REGISTRY
+    if _REGISTRY is None:
+        with _REGISTRY_LOCK:
+            if _REGISTRY is None:
+                import pint
+
+                _REGISTRY = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    return _REGISTRY
 
 
 def _parse_unit(text: str, fld: str) -> Any:
