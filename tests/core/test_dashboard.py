@@ -39,3 +39,24 @@ def test_dashboard_matches_brute_force(db, region, level):
         assert child.overdue == sum(i.status == "overdue" for i in mine)
         assert child.due_soon == sum(due(i) for i in mine)
     assert sum(c.total for c in dash.children) == len(rows)
+
+
+def test_instrument_counts_follow_every_write(db):
+    """The trigger-kept summary equals a fresh GROUP BY after inserts and status/region changes."""
+    from sqlalchemy import func
+
+    from jiliang.core import resources
+    from jiliang.instruments.models import InstrumentCount
+    from jiliang.instruments.service import INSTRUMENTS, transition
+
+    owner = db.scalar(select(Instrument.owner_org_id).order_by(Instrument.id))
+    inst = resources.create(db, SYSTEM, INSTRUMENTS, {"type_id": 1, "serial_no": "CNT-1", "use": "other",
+                                                      "owner_org_id": owner, "region_code": "610113"})
+    transition(db, SYSTEM, inst.id, "in_service")
+    resources.update(db, SYSTEM, INSTRUMENTS, inst.id, {"region_code": "610102"})
+    db.flush()
+    fresh = {(r, s): n for r, s, n in db.execute(
+        select(Instrument.region_code, Instrument.status, func.count()).group_by(Instrument.region_code, Instrument.status))}
+    kept = {(c.region_code, c.status): c.n for c in db.scalars(select(InstrumentCount)) if c.n}
+    assert kept == fresh
+    db.rollback()

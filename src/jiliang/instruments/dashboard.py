@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiliang.core.errors import NotFound
 from jiliang.core.security import Principal
-from jiliang.instruments.models import STATUSES, Instrument
+from jiliang.instruments.models import STATUSES, Instrument, InstrumentCount
 from jiliang.instruments.service import INSTRUMENTS
 from jiliang.regions.models import Region
 
@@ -71,63 +71,71 @@ def _in_scope(principal: Principal, region: Region) -> bool:
 def build(session: Session, principal: Principal, region_code: str | None, lang: str) -> Dashboard:
     """The dashboard for a region (regulators, admin) or for the caller's own organisation.
 
-    One grouped query over the scoped instruments gives every figure: counts by status, the
-    due-soon count and the per-child-region sums; on PostgreSQL it is read from the
-    ``ix_instr_city_summary`` / ``ix_instr_county_list`` indexes alone.
+    A region's counts by status come from ``instrument_counts`` (kept by triggers, one row per
+    county and status) and its due-soon figures from a range scan of the ``ix_instr_due_window``
+    index, so a province of 10^6 instruments answers in milliseconds. An organisation's
+    dashboard is one grouped query over its own instruments.
     """
     today = date.today()
     soon = today + timedelta(days=DUE_SOON_DAYS)
-    region = None
+    if not (principal.is_regulator or principal.is_admin):
+        return _organisation_dashboard(session, principal, today, soon)
+    region = session.get(Region, region_code or default_region(principal))
+    if region is None or not _in_scope(principal, region):
+        raise NotFound("region", region_code)
     crumbs: list[Region] = []
-    due_soon = case(
-        (Instrument.status.in_(ACTIVE) & (Instrument.due_date >= today) & (Instrument.due_date <= soon), 1),
-        else_=0,
+    node: Region | None = region
+    while node is not None:
+        crumbs.insert(0, node)
+        node = session.get(Region, node.parent_code) if node.parent_code else None
+
+    counts = select(InstrumentCount.status, InstrumentCount.n)
+    due = select(func.count()).where(
+        Instrument.status.in_(ACTIVE), Instrument.due_date >= today, Instrument.due_date <= soon
     )
-    child_col = None
-    stmt = INSTRUMENTS.policy.scope(principal, select(Instrument.status, func.count(), func.sum(due_soon)))
-    if principal.is_regulator or principal.is_admin:
-        region = session.get(Region, region_code or default_region(principal))
-        if region is None or not _in_scope(principal, region):
-            raise NotFound("region", region_code)
-        node: Region | None = region
-        while node is not None:
-            crumbs.insert(0, node)
-            node = session.get(Region, node.parent_code) if node.parent_code else None
-        if region.level == "province":
-            child_col = Instrument.city_code
-        elif region.level == "city":
-            stmt = stmt.where(Instrument.city_code == region.code)
-            child_col = Instrument.region_code
-        else:
-            stmt = stmt.where(Instrument.region_code == region.code)
-    if child_col is not None:
-        stmt = stmt.add_columns(child_col).group_by(child_col, Instrument.status)
+    child_count = child_due = None
+    if region.level == "province":
+        child_count, child_due = InstrumentCount.city_code, Instrument.city_code
+    elif region.level == "city":
+        counts = counts.where(InstrumentCount.city_code == region.code)
+        due = due.where(Instrument.city_code == region.code)
+        child_count, child_due = InstrumentCount.region_code, Instrument.region_code
     else:
-        stmt = stmt.group_by(Instrument.status)
+        counts = counts.where(InstrumentCount.region_code == region.code)
+        due = due.where(Instrument.region_code == region.code)
+
     by_status = {s: 0 for s in STATUSES}
     per_child: dict[str, list[int]] = {}
-    total_due = 0
-    for row in session.execute(stmt):
-        status, count, due = row[0], row[1], int(row[2] or 0)
-        by_status[status] = by_status.get(status, 0) + count
-        total_due += due
-        if child_col is not None:
-            figures = per_child.setdefault(row[3], [0, 0, 0, 0])  # total, active, overdue, due
-            figures[0] += count
-            figures[1] += count if status in ACTIVE else 0
-            figures[2] += count if status == "overdue" else 0
-            figures[3] += due
+    for row in session.execute(counts.add_columns(child_count) if child_count is not None else counts):
+        status, n = row[0], int(row[1] or 0)
+        by_status[status] = by_status.get(status, 0) + n
+        if child_count is not None:
+            figures = per_child.setdefault(row[2], [0, 0, 0, 0])  # total, active, overdue, due
+            figures[0] += n
+            figures[1] += n if status in ACTIVE else 0
+            figures[2] += n if status == "overdue" else 0
     dash = Dashboard(region, [c for c in crumbs if _in_scope(principal, c)], by_status)
-    dash.due_soon = total_due
-    if region is None:
-        _own_organisation_lists(session, principal, dash, today, soon)
-    if child_col is not None:
-        kids = session.scalars(
-            select(Region).where(Region.parent_code == region.code).order_by(Region.code)
-        ).all()
-        for kid in kids:
-            total, active, overdue, due = per_child.get(kid.code, (0, 0, 0, 0))
-            dash.children.append(RegionRow(kid.code, kid.name(lang), total, active, overdue, due))
+    if child_due is None:
+        dash.due_soon = session.scalar(due) or 0
+        return dash
+    for code, n in session.execute(due.with_only_columns(child_due, func.count()).group_by(child_due)):
+        per_child.setdefault(code, [0, 0, 0, 0])[3] = n
+        dash.due_soon += n
+    kids = session.scalars(select(Region).where(Region.parent_code == region.code).order_by(Region.code))
+    for kid in kids:
+        total, active, overdue, due_soon = per_child.get(kid.code, (0, 0, 0, 0))
+        dash.children.append(RegionRow(kid.code, kid.name(lang), total, active, overdue, due_soon))
+    return dash
+
+
+def _organisation_dashboard(session: Session, principal: Principal, today, soon) -> Dashboard:
+    due_soon = func.count().filter(Instrument.due_date >= today, Instrument.due_date <= soon)
+    stmt = INSTRUMENTS.policy.scope(principal, select(Instrument.status, func.count(), due_soon))
+    dash = Dashboard(None, [], {s: 0 for s in STATUSES})
+    for status, count, due in session.execute(stmt.group_by(Instrument.status)):
+        dash.by_status[status] = count
+        dash.due_soon += due if status in ACTIVE else 0
+    _own_organisation_lists(session, principal, dash, today, soon)
     return dash
 
 

@@ -65,8 +65,8 @@ class Instrument(Base):
     __table_args__ = (
         Index("ix_instr_county_list", "region_code", "status", "type_id", "due_date"),
         Index("ix_instr_county_due", "region_code", "due_date"),
-        # dashboards read province and city aggregates from this index alone
-        Index("ix_instr_city_summary", "city_code", "region_code", "status", "due_date"),
+        # the due-soon window of the dashboards, read from the index alone
+        Index("ix_instr_due_window", "due_date", "status", "city_code", "region_code"),
         Index("ix_instr_owner_due", "owner_org_id", "due_date"),
     )
 
@@ -88,3 +88,18 @@ class Instrument(Base):
     qr_token: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class InstrumentCount(Base):
+    """How many instruments each county holds in each status: derived data for dashboards.
+
+    Kept exact by database triggers on ``instruments`` (migration 0001), in the same
+    transaction as every insert, status or region change, whatever code path writes.
+    """
+
+    __tablename__ = "instrument_counts"
+
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    city_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
