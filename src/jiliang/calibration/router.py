@@ -8,9 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from jiliang.api.deps import principal, request_lang
+from jiliang.api.deps import DB, principal, request_lang
 from jiliang.calibration import interval_policy, lookups, service
 from jiliang.calibration.schemas import (
     ComputeIn,
@@ -23,7 +22,6 @@ from jiliang.calibration.schemas import (
     SignIn,
 )
 from jiliang.core import audit
-from jiliang.core.db import get_session
 from jiliang.core.resources import MAX_INT
 from jiliang.core.security import Principal
 
@@ -31,7 +29,6 @@ router = APIRouter(prefix="/api/v1/calibration", tags=["calibration"])
 
 # commit before the response leaves: a client that follows a redirect (or reads right after a
 # 201) must find the row; the default request scope commits only after the response is sent
-DB = Annotated[Session, Depends(get_session, scope="function")]
 Who = Annotated[Principal, Depends(principal)]
 Lang = Annotated[str, Depends(request_lang)]
 ItemId = Annotated[int, Path(ge=1, le=MAX_INT)]

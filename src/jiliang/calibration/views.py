@@ -16,18 +16,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiliang.api.deps import optional_principal, request_lang
+from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.calibration import interval_policy, lookups, service
 from jiliang.calibration.models import KINDS, RECORD_STATES, CalibrationRecord
 from jiliang.conformity import RULE_KINDS, VERDICTS
 from jiliang.core import audit
-from jiliang.core.db import get_session
-from jiliang.core.errors import DomainError, Forbidden, NotFound, Unauthorized
+from jiliang.core.errors import DomainError, Forbidden, NotFound
 from jiliang.core.security import Principal
 from jiliang.instruments.models import STATUSES as INSTRUMENT_STATUSES
 from jiliang.instruments.models import Instrument, InstrumentType
 from jiliang.orgs.models import Organisation
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, render
+from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
 
 HERE = Path(__file__).parent
 add_templates(HERE / "templates")
@@ -41,7 +40,6 @@ TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" e
 router = APIRouter(include_in_schema=False)
 # commit before the response leaves: a client that follows a redirect (or reads right after a
 # 201) must find the row; the default request scope commits only after the response is sent
-DB = Annotated[Session, Depends(get_session, scope="function")]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 RULE_LABELS = {
@@ -65,15 +63,6 @@ DEFAULT_MODELS = {
 }
 
 
-def _need(who: Principal | None) -> Principal:
-    if who is None:
-        raise Unauthorized()
-    return who
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    if not token or token != request.session.get("csrf"):
-        raise Forbidden("页面已过期，请刷新后重试", "The page has expired; reload and try again")
 
 
 def _names(db: Session, recs: list[CalibrationRecord]) -> dict[str, dict[int, str]]:
@@ -107,13 +96,13 @@ QUEUES = {
 def work_list(
     request: Request, db: DB, who: MaybeWho, status: str = "", q: str = "", page: int = 1
 ) -> Response:
-    who = _need(who)
+    who = need_user(who)
     return _list(request, db, who, status if status in RECORD_STATES else "", q, page, None)
 
 
 @router.get("/calibration/queue/{queue}")
 def queue(request: Request, queue: str, db: DB, who: MaybeWho, page: int = 1) -> Response:
-    who = _need(who)
+    who = need_user(who)
     if queue not in QUEUES:
         raise NotFound("queue", queue)
     return _list(request, db, who, QUEUES[queue][0], "", page, queue)
@@ -146,7 +135,7 @@ def _list(request, db, who, status, q, page, queue_name) -> Response:
 def new_record(
     request: Request, db: DB, who: MaybeWho, instrument_id: int = 0, serial: str = ""
 ) -> Response:
-    who = _need(who)
+    who = need_user(who)
     if not (who.is_admin or who.role in service.WRITERS):
         raise Forbidden()
     if not instrument_id:
@@ -179,7 +168,7 @@ def new_record(
 
 @router.get("/calibration/{item_id}/edit")
 def edit_record(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     rec = service.get_record(db, who, item_id)
     if rec.status not in ("draft", "returned") or not (who.is_admin or who.role in service.WRITERS):
         raise Forbidden("此记录不能修改", "This record cannot be changed")
@@ -295,8 +284,8 @@ def sign_record(
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     lang = request_lang(request)
     try:
         service.sign(db, who, item_id, step, password, lang)
@@ -315,8 +304,8 @@ def return_record(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     lang = request_lang(request)
     try:
         service.return_record(db, who, item_id, reason)
@@ -335,8 +324,8 @@ def correct_record(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     lang = request_lang(request)
     try:
         new = service.correct(db, who, item_id, reason)
@@ -440,7 +429,7 @@ def control_chart_svg(
 
 @router.get("/calibration/instruments/{instrument_id}")
 def instrument_history(request: Request, instrument_id: int, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     hist = lookups.instrument_history(db, who, instrument_id)
     unit = ""
@@ -547,7 +536,7 @@ def reliability_svg(plot: Any, lang: str, width: int = 640, height: int = 240) -
 
 @router.get("/calibration/intervals")
 def interval_types(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     stmt = (
         service.RECORDS.policy.scope(who, select(InstrumentType).distinct())
         .join(Instrument, Instrument.type_id == InstrumentType.id)
@@ -569,7 +558,7 @@ def interval_analysis(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     method = method if method in ("m1", "a3", "s2") else "a3"
     target = target if 0 < target < 1 else 0.9
@@ -605,8 +594,8 @@ def interval_propose(
     target: Annotated[float, Form()] = 0.9,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     try:
         interval_policy.propose_interval(
             db, who, type_id, method if method in ("m1", "a3", "s2") else "a3", target
@@ -636,8 +625,8 @@ def interval_decide(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     pol = interval_policy.decide_interval(db, who, policy_id, approve == "1", reason)
     return RedirectResponse(f"/calibration/intervals/{pol.type_id}", status_code=303)
 
@@ -645,4 +634,4 @@ def interval_decide(
 # last: "/calibration/{item_id}" must not shadow the fixed paths above
 @router.get("/calibration/{item_id}")
 def record_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-    return _detail(request, db, _need(who), item_id)
+    return _detail(request, db, need_user(who), item_id)

@@ -12,11 +12,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
-from sqlalchemy.orm import Session
 
-from jiliang.api.deps import principal, request_lang
+from jiliang.api.deps import DB, principal, request_lang
 from jiliang.core import audit, resources
-from jiliang.core.db import get_session
 from jiliang.core.security import Principal
 from jiliang.netcontent import declarations, service, stats
 from jiliang.netcontent.models import CATEGORIES, QUANTITY_KINDS
@@ -26,7 +24,6 @@ router = APIRouter(prefix="/api/v1/netcontent", tags=["netcontent"])
 Lang = Annotated[str, Depends(request_lang)]
 # commit before the response leaves: a client that follows a redirect (or reads right after a
 # 201) must find the row; the default request scope commits only after the response is sent
-DB = Annotated[Session, Depends(get_session, scope="function")]
 Who = Annotated[Principal, Depends(principal)]
 ItemId = Annotated[int, Path(ge=1, le=resources.MAX_INT)]
 Text = Annotated[str, StringConstraints(max_length=200)]

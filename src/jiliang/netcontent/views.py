@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang import prepackaged
-from jiliang.api.deps import optional_principal, request_lang
+from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.core import audit
-from jiliang.core.db import get_session
-from jiliang.core.errors import Forbidden, Unauthorized, ValidationFailed
+from jiliang.core.errors import Forbidden, ValidationFailed
 from jiliang.core.security import Principal
 from jiliang.netcontent import declarations, service, stats
 from jiliang.netcontent.models import (
@@ -28,7 +27,7 @@ from jiliang.netcontent.models import (
     QUANTITY_KINDS,
     VERDICTS,
 )
-from jiliang.web.views import _check_csrf, add_nav, add_templates, render
+from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
 
 router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
@@ -40,7 +39,6 @@ add_nav(
 
 # commit before the response leaves: a client that follows a redirect (or reads right after a
 # 201) must find the row; the default request scope commits only after the response is sent
-DB = Annotated[Session, Depends(get_session, scope="function")]
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 UNITS = {
@@ -61,14 +59,9 @@ COMMON = {
 }
 
 
-def _need(who: Principal | None) -> Principal:
-    if who is None:
-        raise Unauthorized()
-    return who
-
 
 def _inspector(who: Principal | None) -> Principal:
-    who = _need(who)
+    who = need_user(who)
     if not (who.is_admin or who.is_regulator):
         raise Forbidden(
             "只有监管人员可以录入净含量检验", "Only regulators record net-content inspections"
@@ -106,7 +99,7 @@ def _int(raw: str | None, default: int = 1) -> int:
 
 @router.get("/netcontent")
 def inspection_list(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     params = request.query_params
     filters = {k: v for k, v in params.items() if k in service.FILTERS and v}
@@ -209,7 +202,7 @@ FORM_FIELDS = (
 
 async def _read_form(request: Request) -> dict[str, Any]:
     form = await request.form()
-    _check_csrf(request, str(form.get("csrf", "")))
+    check_csrf(request, str(form.get("csrf", "")))
     return {k: str(form.get(k, "")) for k in FORM_FIELDS if k in form}
 
 
@@ -265,7 +258,7 @@ async def inspection_update(request: Request, item_id: int, db: DB, who: MaybeWh
 
 @router.get("/netcontent/{item_id:int}")
 def inspection_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     obj = service.get_inspection(db, who, item_id)
     from jiliang.regions.service import names
@@ -304,8 +297,8 @@ def inspection_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> 
 def inspection_finalize(
     request: Request, item_id: int, db: DB, who: MaybeWho, csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     service.finalize_inspection(db, who, item_id)
     return RedirectResponse(f"/netcontent/{item_id}", status_code=303)
 
@@ -319,8 +312,8 @@ def inspection_void(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     service.void_inspection(db, who, item_id, reason)
     return RedirectResponse(f"/netcontent/{item_id}", status_code=303)
 
@@ -362,7 +355,7 @@ def bar_chart_svg(rows: list[stats.Row], title: str, lang: str) -> str:
 
 @router.get("/netcontent/statistics")
 def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     params = request.query_params
     filters = {k: v for k, v in params.items() if k in stats.STAT_FILTERS and v}
@@ -397,7 +390,7 @@ def statistics_page(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.get("/netcontent/declarations")
 def declarations_page(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     q = request.query_params.get("q") or None
     page = declarations.list_declarations(
         db, who, q, None, _int(request.query_params.get("page")), 50
@@ -420,9 +413,9 @@ def declarations_page(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.post("/netcontent/declarations")
 async def declarations_save(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = _need(who)
+    who = need_user(who)
     form = await request.form()
-    _check_csrf(request, str(form.get("csrf", "")))
+    check_csrf(request, str(form.get("csrf", "")))
     data: dict[str, Any] = {
         "categories": [str(c) for c in form.getlist("categories")],
         "products": str(form.get("products", "")),
@@ -463,8 +456,8 @@ def declarations_withdraw(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     declarations.withdraw(db, who, item_id, reason)
     return RedirectResponse("/netcontent/declarations", status_code=303)
 

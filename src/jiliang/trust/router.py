@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.orm import Session
 
+from jiliang.api.deps import DB
 from jiliang.core import resources
-from jiliang.core.db import get_session
 from jiliang.trust import keys, service
 
 router = APIRouter(tags=["trust"])
 
-DB = Annotated[Session, Depends(get_session)]
 Size = Annotated[int, Path(ge=0, le=resources.MAX_INT)]
 _NOTE = {"description": "C2SP signed note", "content": {"text/plain": {}}}
 

@@ -103,13 +103,15 @@ def render_error(request: Request, status_code: int, message: str) -> HTMLRespon
     return render(request, "error.html", {"who": who, "status": status_code, "message": message}, status_code)
 
 
-def _need(who: Principal | None) -> Principal:
+def need_user(who: Principal | None) -> Principal:
+    """Pages behind sign-in: the anonymous are sent to the sign-in page."""
     if who is None:
         raise Unauthorized()
     return who
 
 
-def _check_csrf(request: Request, token: str) -> None:
+def check_csrf(request: Request, token: str) -> None:
+    """Every form post carries the session's CSRF token."""
     if not token or token != request.session.get("csrf"):
         raise Forbidden("页面已过期，请刷新后重试", "The page has expired; reload and try again")
 
@@ -131,7 +133,7 @@ def login(
     next: Annotated[str, Form()] = "/",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     user = authenticate(db, username, password)
     if user is None:
         return render(
@@ -151,7 +153,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -161,7 +163,7 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
 
 @router.get("/")
 def home(request: Request, db: DB, who: MaybeWho, region: str | None = None) -> Response:
-    who = _need(who)
+    who = need_user(who)
     lang = request_lang(request)
     dash = dash_service.build(db, who, region, lang)
     map_svg = None
@@ -212,7 +214,7 @@ def public_instrument(request: Request, token: str, db: DB) -> Response:
 def instrument_label(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
     import segno
 
-    who = _need(who)
+    who = need_user(who)
     inst = resources.get(db, who, INSTRUMENTS, item_id)
     base = get_settings().public_url or str(request.base_url)
     url = base.rstrip("/") + f"/q/{inst.qr_token}"
@@ -232,8 +234,8 @@ def instrument_status(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = _need(who)
-    _check_csrf(request, csrf)
+    who = need_user(who)
+    check_csrf(request, csrf)
     transition(db, who, item_id, status, reason or None)
     return RedirectResponse(f"/instruments/{item_id}", status_code=303)
 
@@ -243,7 +245,7 @@ def instrument_status(
 
 def _import_views(resource: Resource):
     def form(request: Request, who: MaybeWho) -> Response:
-        who = _need(who)
+        who = need_user(who)
         return render(request, "import.html", {"who": who, "res": resource, "report": None})
 
     def upload(
@@ -254,8 +256,8 @@ def _import_views(resource: Resource):
         mode: Annotated[str, Form()] = "all",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        who = _need(who)
-        _check_csrf(request, csrf)
+        who = need_user(who)
+        check_csrf(request, csrf)
         content = file.file.read(MAX_FILE_BYTES + 1)
         ctx: dict[str, Any] = {"who": who, "res": resource, "report": None}
         try:
@@ -277,7 +279,7 @@ def _import_views(resource: Resource):
 
 def _list_view(resource: Resource):
     def view(request: Request, db: DB, who: MaybeWho) -> Response:
-        who = _need(who)
+        who = need_user(who)
         lang = request_lang(request)
         params = request.query_params
         allowed = {f.name for f in resource.fields if f.filter} | set(resource.extra_filters)
@@ -342,7 +344,7 @@ def _can_create(who: Principal, resource: Resource) -> bool:
 
 def _detail_view(resource: Resource):
     def view(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-        who = _need(who)
+        who = need_user(who)
         lang = request_lang(request)
         obj = resources.get(db, who, resource, item_id)
         refs = resources.ref_labels(db, resource, [obj], lang)
@@ -407,7 +409,7 @@ def _children(db: Session, who: Principal, resource: Resource, obj: Any, lang: s
 
 def _form_view(resource: Resource, editing: bool):
     def view(request: Request, db: DB, who: MaybeWho, item_id: int | None = None) -> Response:
-        who = _need(who)
+        who = need_user(who)
         values: dict[str, Any] = dict(request.query_params)
         obj = None
         if not editing and not _can_create(who, resource):
@@ -463,9 +465,9 @@ def _ref_options(db: Session, who: Principal, resource: Resource, lang: str) -> 
 
 def _save_view(resource: Resource, editing: bool):
     async def view(request: Request, db: DB, who: MaybeWho, item_id: int | None = None) -> Response:
-        who = _need(who)
+        who = need_user(who)
         form = await request.form()
-        _check_csrf(request, str(form.get("csrf", "")))
+        check_csrf(request, str(form.get("csrf", "")))
         data: dict[str, Any] = {}
         for f in resource.form_fields:
             if f.kind == "bool":
@@ -497,8 +499,8 @@ def _retire_view(resource: Resource):
         request: Request, item_id: int, db: DB, who: MaybeWho,
         reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        who = _need(who)
-        _check_csrf(request, csrf)
+        who = need_user(who)
+        check_csrf(request, csrf)
         resources.retire(db, who, resource, item_id, reason)
         return RedirectResponse(f"/{resource.name}/{item_id}", status_code=303)
 
