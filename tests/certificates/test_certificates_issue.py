@@ -82,3 +82,71 @@ def test_numbering_takes_the_next_in_sequence(platform):
         a = next_number(s, 1, "calibration", date(2031, 1, 1))
         b = next_number(s, 1, "calibration", date(2031, 5, 1))
     assert a == "JL0001-2031-X00001" and b == "JL0001-2031-X00002"
+
+
+def test_invalid_document_is_refused_and_number_given_back(client, auth, setup, monkeypatch):
+    import jiliang.dcc
+    from jiliang.dcc import Problem
+
+    rec = certfix.approved_record(client, auth, setup)
+    real = jiliang.dcc.validate_dcc
+    monkeypatch.setattr(jiliang.dcc, "validate_dcc",
+                        lambda xml: [Problem(3, "/dcc:administrativeData", "broken on purpose")])
+    r = certfix.issue(client, auth, rec["id"])
+    assert r.status_code == 422
+    assert "broken on purpose" in r.json()["message"] and r.json()["problems"]
+    monkeypatch.setattr(jiliang.dcc, "validate_dcc", real)
+    r = certfix.issue(client, auth, rec["id"])
+    assert r.status_code == 201
+    # the refused attempt consumed no number: this one follows the previous certificate
+    from jiliang.certificates.models import Certificate
+    from jiliang.core.db import session_scope
+
+    with session_scope() as s:
+        nums = sorted(n for (n,) in s.query(Certificate.number).filter(
+            Certificate.kind == "verification", Certificate.lab_org_id == setup["lab"]))
+    seqs = [int(n.rsplit("J", 1)[1]) for n in nums]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_first_issue_creates_the_org_key_as_the_system_with_audit(issued):
+    from sqlalchemy import select
+
+    from jiliang.core.audit import AuditEntry
+    from jiliang.core.db import session_scope
+
+    with session_scope() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "create_key_for_issue"))
+        assert [r.actor_name for r in rows] == ["system"]
+        issues = s.scalars(select(AuditEntry).where(AuditEntry.entity == "certificate",
+                                                    AuditEntry.action == "issue")).all()
+        assert len(issues) >= 3
+
+
+def test_concurrent_numbering_is_unique(platform):
+    import threading
+    from datetime import date
+
+    from jiliang.certificates.service import next_number
+    from jiliang.core.db import session_scope
+
+    if not platform.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers (one write transaction at a time)")
+    got: list[str] = []
+    errors: list[Exception] = []
+
+    def work() -> None:
+        try:
+            for _ in range(10):
+                with session_scope() as s:
+                    got.append(next_number(s, 1, "verification", date(2033, 1, 1)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(got) == [f"JL0001-2033-J{i:05d}" for i in range(1, 41)]

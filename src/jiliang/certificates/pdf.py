@@ -100,8 +100,8 @@ def render_pdf(cert: dict[str, Any], verify_url: str, log: dict[str, Any] | None
         "title": ParagraphStyle("t", fontName=FONT, fontSize=24, leading=32, alignment=1),
         "sub": ParagraphStyle("s", fontName=FONT, fontSize=11, leading=15, alignment=1),
         "h": ParagraphStyle("h", fontName=FONT, fontSize=13, leading=19, spaceBefore=8),
-        "p": ParagraphStyle("p", fontName=FONT, fontSize=10, leading=15),
-        "small": ParagraphStyle("sm", fontName=FONT, fontSize=8, leading=11),
+        "p": ParagraphStyle("p", fontName=FONT, fontSize=10, leading=15, wordWrap="CJK"),
+        "small": ParagraphStyle("sm", fontName=FONT, fontSize=8, leading=11, wordWrap="CJK"),
     }
 
     def para(text: Any, style: str = "p") -> Paragraph:

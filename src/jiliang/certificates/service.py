@@ -260,11 +260,15 @@ def certificate_data(
                 "ref_type": "basic_referenceValue",
             }
         ]
-        if p.as_found is not None:
+        readings = [float(x) for x in (p.readings or []) if isinstance(x, int | float)]
+        indication = p.as_found if p.as_found is not None else (
+            sum(readings) / len(readings) if readings else None
+        )
+        if indication is not None:
             quantities.append(
                 {
                     "name": {"zh": "示值", "en": "Indication"},
-                    "value": _num(p.as_found),
+                    "value": _num(indication),
                     "unit": unit,
                     "ref_type": "basic_measuredValue",
                 }
