@@ -7,7 +7,7 @@ import json
 import certfix
 import pytest
 
-from rolecheck import call
+from rolecheck import call, exercised
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,7 @@ def test_upload_valid_tampered_and_invalid_example(web, client, auth, cert, refe
     r = web.post("/verify?lang=en", files={"file": ("x.xml", example, "application/xml")})
     assert r.status_code == 200
     assert 'data-testid="dcc-problems"' in r.text and "line" in r.text
+    assert 'data-status="invalid"' in r.text
     garbage = web.post("/verify", files={"file": ("g.xml", b"<not xml", "text/xml")})
     assert garbage.status_code == 200 and 'data-status="invalid"' in garbage.text
 
@@ -167,3 +168,53 @@ def test_pages_for_the_lab(app, client, auth, setup):
                   follow_redirects=False).status_code == 403
     anon = TestClient(app).get("/certificates", follow_redirects=False)
     assert anon.status_code in (303, 401)
+
+
+def test_corrected_record_supersedes_its_certificate(web, client, auth, setup):
+    from jiliang.dcc import read_dcc
+
+    rec = certfix.approved_record(client, auth, setup)
+    old = certfix.issue(client, auth, rec["id"]).json()
+    r = call(client, auth, "POST", "/api/v1/calibration/records/{id}/correct", "metrologist",
+             json={"reason": "环境温度录入错误"}, id=rec["id"])
+    assert r.status_code == 201, r.text
+    new_id = r.json()["id"]
+    for action, user in (("submit", "metrologist"), ("review", "reviewer"),
+                         ("approve", "approver")):
+        r = call(client, auth, "POST", "/api/v1/calibration/records/{id}/" + action, user,
+                 json={"password": certfix.PW}, id=new_id)
+        assert r.status_code == 200, r.text
+    new = certfix.issue(client, auth, new_id).json()
+    facts = call(client, auth, "GET", "/api/v1/certificates/{n}", None, n=old["number"]).json()
+    assert facts["status"] == "superseded" and facts["superseded_by"] == new["number"]
+    xml = call(client, auth, "GET", "/api/v1/certificates/{n}/xml", None, n=new["number"]).content
+    assert read_dcc(xml)["replaces"] == old["number"]
+    page = web.get(f"/verify?n={old['number']}")
+    assert 'data-status="superseded"' in page.text
+
+
+def test_verify_api_with_raw_xml(client, auth, setup, reference_dir):
+    rec = certfix.approved_record(client, auth, setup)
+    n = certfix.issue(client, auth, rec["id"]).json()["number"]
+    xml = client.get(f"/api/v1/certificates/{n}/xml").content
+    exercised("POST", "/api/v1/certificates/verify")
+    r = client.post("/api/v1/certificates/verify", content=xml,
+                    headers={"Content-Type": "application/xml"})
+    assert r.status_code == 200 and r.json()["status"] == "valid", r.text
+    assert r.json()["proof"]["ok"] and r.json()["facts"]["number"] == n
+    bad = client.post("/api/v1/certificates/verify", content=xml.replace(b"</dcc:", b"</dcc:", 1)
+                      [:-40] + b"x" * 40, headers={"Content-Type": "application/xml"})
+    assert bad.status_code == 200 and bad.json()["status"] == "invalid"
+    other = (reference_dir / "dcc" / "examples" / "valid.xml").read_bytes()
+    r = client.post("/api/v1/certificates/verify", content=other,
+                    headers={"Content-Type": "application/xml"})
+    assert r.status_code == 200 and r.json()["status"] == "unknown"
+    assert r.json()["problems"] == [] and r.json()["summary"]["number"]
+
+
+def test_upload_of_a_foreign_valid_dcc_is_shown(web, reference_dir):
+    other = (reference_dir / "dcc" / "examples" / "valid.xml").read_bytes()
+    r = web.post("/verify", files={"file": ("valid.xml", other, "application/xml")})
+    assert r.status_code == 200
+    assert 'data-status="unknown"' in r.text and 'data-testid="dcc-summary"' in r.text
+    assert 'data-testid="dcc-problems"' not in r.text

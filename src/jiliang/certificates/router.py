@@ -61,6 +61,31 @@ def list_certificates(
     return {"total": total, "page": page, "items": [_summary(session, c, lang) for c in rows]}
 
 
+MAX_XML = 5 * 1024 * 1024
+
+
+@router.post(
+    "/api/v1/certificates/verify",
+    openapi_extra={"requestBody": {"required": True,
+                                   "content": {"application/xml": {"schema": {"type": "string"}}}}},
+)
+async def verify(request: Request, session: DB) -> dict[str, Any]:
+    """Verify a DCC sent as the request body (public): schema problems, and for a certificate
+    issued here its signature, logged digest, inclusion proof and status."""
+    from jiliang.core.errors import ValidationFailed
+
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_XML:
+            raise ValidationFailed.one("body", "文件过大（上限 5 MB）",
+                                       "the document is too large (5 MB at most)")
+    if not data:
+        raise ValidationFailed.one("body", "请在请求正文中发送 DCC XML",
+                                   "send the DCC XML as the request body")
+    return service.verify_upload(session, data)
+
+
 @router.get("/api/v1/certificates/{number}")
 def get_certificate(number: Number, session: DB, request: Request) -> dict[str, Any]:
     """Public facts of a certificate: kind, status, issuer, instrument, signer, log index."""

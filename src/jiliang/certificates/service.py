@@ -698,6 +698,6 @@ def verify_upload(session: Session, xml_bytes: bytes) -> dict[str, Any]:
         out = {"status": "unknown", "number": None, "facts": None, "proof": None}
     out["problems"] = problems
     out["summary"] = summary
-    if problems and out["status"] not in ("unknown",):
+    if problems:
         out["status"] = "invalid"
     return out
