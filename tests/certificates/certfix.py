@@ -24,14 +24,23 @@ def approved_record(client, auth, setup, kind="subsequent_verification", points=
     r = call(client, auth, "POST", "/api/v1/calibration/records", "metrologist", json=body)
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
-    for action, user in (("submit", "metrologist"), ("review", "reviewer"),
-                         ("approve", "approver")):
-        r = call(client, auth, "POST", "/api/v1/calibration/records/{id}/" + action, user,
-                 json={"password": PW}, id=rid)
+    for action, user in (
+        ("submit", "metrologist"),
+        ("review", "reviewer"),
+        ("approve", "approver"),
+    ):
+        r = call(
+            client,
+            auth,
+            "POST",
+            "/api/v1/calibration/records/{id}/" + action,
+            user,
+            json={"password": PW},
+            id=rid,
+        )
         assert r.status_code == 200, r.text
     return r.json()
 
 
 def issue(client, auth, record_id: int, user: str = "approver"):
-    return call(client, auth, "POST", "/api/v1/certificates", user,
-                json={"record_id": record_id})
+    return call(client, auth, "POST", "/api/v1/certificates", user, json={"record_id": record_id})

@@ -39,5 +39,7 @@ def test_issue_list_export_verify(client, auth, setup, tmp_path):
     forged.write_bytes(bytes(data))
     r = runner.invoke(app, ["verify", str(forged), "--bundle", str(bundle)])
     assert r.exit_code == 1 and r.output.startswith("invalid")
-    assert runner.invoke(app, ["certificates", "export", "NOPE", "--out",
-                               str(tmp_path)]).exit_code == 1
+    assert (
+        runner.invoke(app, ["certificates", "export", "NOPE", "--out", str(tmp_path)]).exit_code
+        == 1
+    )

@@ -90,8 +90,11 @@ def test_invalid_document_is_refused_and_number_given_back(client, auth, setup, 
 
     rec = certfix.approved_record(client, auth, setup)
     real = jiliang.dcc.validate_dcc
-    monkeypatch.setattr(jiliang.dcc, "validate_dcc",
-                        lambda xml: [Problem(3, "/dcc:administrativeData", "broken on purpose")])
+    monkeypatch.setattr(
+        jiliang.dcc,
+        "validate_dcc",
+        lambda xml: [Problem(3, "/dcc:administrativeData", "broken on purpose")],
+    )
     r = certfix.issue(client, auth, rec["id"])
     assert r.status_code == 422
     assert "broken on purpose" in r.json()["message"] and r.json()["problems"]
@@ -103,8 +106,12 @@ def test_invalid_document_is_refused_and_number_given_back(client, auth, setup, 
     from jiliang.core.db import session_scope
 
     with session_scope() as s:
-        nums = sorted(n for (n,) in s.query(Certificate.number).filter(
-            Certificate.kind == "verification", Certificate.lab_org_id == setup["lab"]))
+        nums = sorted(
+            n
+            for (n,) in s.query(Certificate.number).filter(
+                Certificate.kind == "verification", Certificate.lab_org_id == setup["lab"]
+            )
+        )
     seqs = [int(n.rsplit("J", 1)[1]) for n in nums]
     assert seqs == list(range(1, len(seqs) + 1))
 
@@ -118,8 +125,11 @@ def test_first_issue_creates_the_org_key_as_the_system_with_audit(issued):
     with session_scope() as s:
         rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "create_key_for_issue"))
         assert [r.actor_name for r in rows] == ["system"]
-        issues = s.scalars(select(AuditEntry).where(AuditEntry.entity == "certificate",
-                                                    AuditEntry.action == "issue")).all()
+        issues = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity == "certificate", AuditEntry.action == "issue"
+            )
+        ).all()
         assert len(issues) >= 3
 
 

@@ -52,14 +52,28 @@ def test_approved_record_to_verified_and_revoked(
     pdf = tmp_path / "cert.pdf"
     pdf.write_bytes(r.body())
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
-                        str(tmp_path / "page")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                str(pdf),
+                str(tmp_path / "page"),
+            ],
+            check=True,
+        )
         pngs = sorted(tmp_path.glob("page*.png"))
         assert pngs
         _not_blank(pngs[0])
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
-                              capture_output=True).stdout.decode()
+        text = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True, capture_output=True
+        ).stdout.decode()
         assert "检定证书" in text.replace(" ", "") and number in text and "送检单位" in text
         assert "/verify?n=" in text
     # the PDF opens in the browser too

@@ -33,8 +33,9 @@ def _fail(message: str, code: int = 2) -> None:
 def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     status: Annotated[str | None, typer.Option(help="issued, revoked or superseded")] = None,
-    kind: Annotated[str | None, typer.Option(help="verification, verification_notice, "
-                                                  "calibration")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="verification, verification_notice, calibration")
+    ] = None,
 ) -> None:
     """Every certificate (administrators' view), newest first."""
     from jiliang.bootstrap import prepare_database
@@ -53,8 +54,14 @@ def list_cmd(
 
     table = Table("number", "kind", "status", "issued", "laboratory", "log index")
     for f in facts:
-        table.add_row(f["number"], f["kind"], f["status"], f["issued_at"], f["laboratory"] or "",
-                      str(f["log_index"]))
+        table.add_row(
+            f["number"],
+            f["kind"],
+            f["status"],
+            f["issued_at"],
+            f["laboratory"] or "",
+            str(f["log_index"]),
+        )
     Console().print(table)
     console.print(f"{total} certificate(s)")
 
@@ -83,8 +90,12 @@ def export_cmd(
         _fail(exc.message_en, 1)
     out.mkdir(parents=True, exist_ok=True)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in number)
-    for suffix, data in ((".xml", xml), (".pdf", pdf), (".bundle.json", bundle),
-                         (".checkpoint", checkpoint.encode())):
+    for suffix, data in (
+        (".xml", xml),
+        (".pdf", pdf),
+        (".bundle.json", bundle),
+        (".checkpoint", checkpoint.encode()),
+    ):
         path = out / f"{safe}{suffix}"
         path.write_bytes(data)
         console.print(f"wrote {path} ({len(data)} bytes)")
@@ -93,8 +104,9 @@ def export_cmd(
 @certificates_app.command("issue")
 def issue_cmd(
     record_id: Annotated[int, typer.Argument(help="id of an approved calibration record")],
-    as_user: Annotated[str, typer.Option("--as", help="username of the approver or lab "
-                                                      "manager issuing it")],
+    as_user: Annotated[
+        str, typer.Option("--as", help="username of the approver or lab manager issuing it")
+    ],
 ) -> None:
     """Issue the certificate of an approved record as USER (handy for demos)."""
     from sqlalchemy import select
@@ -130,15 +142,26 @@ def _read(path: Path, what: str) -> bytes:
 @verify_app.callback(invoke_without_command=True)
 def verify_cmd(
     xml: Annotated[Path, typer.Argument(metavar="CERT.xml", help="the signed DCC")],
-    bundle: Annotated[Path | None, typer.Option(
-        "--bundle", help="BUNDLE.json (default: CERT.bundle.json next to the XML)")] = None,
-    checkpoint: Annotated[Path | None, typer.Option(
-        "--checkpoint", help="a checkpoint obtained independently (same tree as the bundle's)")
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="BUNDLE.json (default: CERT.bundle.json next to the XML)"),
     ] = None,
-    older: Annotated[Path | None, typer.Option(
-        "--older", help="an older checkpoint the log must be consistent with")] = None,
-    log_key: Annotated[Path | None, typer.Option(
-        "--log-key", help="file with the trusted log vkey (/.well-known/jiliang/log-key)")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="a checkpoint obtained independently (same tree as the bundle's)"
+        ),
+    ] = None,
+    older: Annotated[
+        Path | None,
+        typer.Option("--older", help="an older checkpoint the log must be consistent with"),
+    ] = None,
+    log_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-key", help="file with the trusted log vkey (/.well-known/jiliang/log-key)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: Annotated[str, typer.Option(help="zh or en")] = "en",
 ) -> None:
@@ -165,9 +188,11 @@ def verify_cmd(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif result.ok and result.status == "valid":
-        typer.echo(f"valid: {result.certificate_number} is leaf {result.index} of "
-                   f"{result.origin} (tree size {result.tree_size}), signed by key "
-                   f"{(result.issuer_key or '')[:16]}")
+        typer.echo(
+            f"valid: {result.certificate_number} is leaf {result.index} of "
+            f"{result.origin} (tree size {result.tree_size}), signed by key "
+            f"{(result.issuer_key or '')[:16]}"
+        )
     elif result.ok:
         typer.echo(f"invalid: {result.certificate_number} is authentic but {result.status}")
         for e in result.status_entries:

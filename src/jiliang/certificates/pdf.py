@@ -178,8 +178,10 @@ def render_pdf(cert: dict[str, Any], verify_url: str, log: dict[str, Any] | None
     story.append(para(st.get("traceability")))
     story.append(para("二、环境条件 Conditions", "h"))
     names = {"temperature": "温度 Temperature", "humidity": "相对湿度 Humidity"}
-    conds = [[names.get(c["kind"], c["kind"]), f"{c.get('value')} {c.get('unit')}"]
-             for c in cert.get("conditions", [])]
+    conds = [
+        [names.get(c["kind"], c["kind"]), f"{c.get('value')} {c.get('unit')}"]
+        for c in cert.get("conditions", [])
+    ]
     story.append(table([["条件 Condition", "值 Value"], *conds], [55 * mm, 110 * mm]))
     story.append(para("三、检定/校准结果 Results", "h"))
     rows = [["测量点 Point", "标准值", "示值", "误差", "U", "k", "判定"]]
@@ -199,11 +201,14 @@ def render_pdf(cert: dict[str, Any], verify_url: str, log: dict[str, Any] | None
                 CONFORMITY_ZH.get(err.get("conformity", ""), "—"),
             ]
         )
+    story.append(table(rows, [45 * mm, 22 * mm, 22 * mm, 20 * mm, 20 * mm, 12 * mm, 24 * mm]))
     story.append(
-        table(rows, [45 * mm, 22 * mm, 22 * mm, 20 * mm, 20 * mm, 12 * mm, 24 * mm])
+        para(
+            "U：扩展不确定度；k：包含因子（包含概率约 95 %）。"
+            "U: expanded uncertainty; k: coverage factor.",
+            "small",
+        )
     )
-    story.append(para("U：扩展不确定度；k：包含因子（包含概率约 95 %）。"
-                      "U: expanded uncertainty; k: coverage factor.", "small"))
     story.append(para("四、判定规则 Decision rule", "h"))
     story.append(para(st.get("decision_rule")))
     for d in st.get("declarations", []):
@@ -211,8 +216,13 @@ def render_pdf(cert: dict[str, Any], verify_url: str, log: dict[str, Any] | None
     story.append(Spacer(1, 6 * mm))
     if log:
         story.append(para(f"数字证书 SHA-256：{log['sha256']}", "small"))
-    story.append(para("本证书的数字版本（DCC XML）带有机构的电子签名，并登记于公开日志，"
-                      "可在上述网址或以 jiliang verify 离线验证。", "small"))
+    story.append(
+        para(
+            "本证书的数字版本（DCC XML）带有机构的电子签名，并登记于公开日志，"
+            "可在上述网址或以 jiliang verify 离线验证。",
+            "small",
+        )
+    )
 
     buf = io.BytesIO()
 

@@ -66,8 +66,12 @@ MAX_XML = 5 * 1024 * 1024
 
 @router.post(
     "/api/v1/certificates/verify",
-    openapi_extra={"requestBody": {"required": True,
-                                   "content": {"application/xml": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def verify(request: Request, session: DB) -> dict[str, Any]:
     """Verify a DCC sent as the request body (public): schema problems, and for a certificate
@@ -78,11 +82,13 @@ async def verify(request: Request, session: DB) -> dict[str, Any]:
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_XML:
-            raise ValidationFailed.one("body", "文件过大（上限 5 MB）",
-                                       "the document is too large (5 MB at most)")
+            raise ValidationFailed.one(
+                "body", "文件过大（上限 5 MB）", "the document is too large (5 MB at most)"
+            )
     if not data:
-        raise ValidationFailed.one("body", "请在请求正文中发送 DCC XML",
-                                   "send the DCC XML as the request body")
+        raise ValidationFailed.one(
+            "body", "请在请求正文中发送 DCC XML", "send the DCC XML as the request body"
+        )
     return service.verify_upload(session, data)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from jiliang.calibration.computation import rule_from
 from jiliang.calibration.models import VERIFICATION_KINDS, CalibrationPoint, CalibrationRecord
 from jiliang.calibration.service import get_record, signatures
-from jiliang.certificates.models import CERT_KINDS, Certificate, CertificateSequence
+from jiliang.certificates.models import CERT_KINDS, CERT_STATES, Certificate, CertificateSequence
 from jiliang.core import audit
 from jiliang.core.config import get_settings
 from jiliang.core.db import utcnow
@@ -65,7 +65,9 @@ class CertificateInvalid(DomainError):
 
 class UnknownCertificate(NotFound):
     def __init__(self, number: str) -> None:
-        DomainError.__init__(self, f"没有编号为 {number} 的证书", f"no certificate numbered {number}")
+        DomainError.__init__(
+            self, f"没有编号为 {number} 的证书", f"no certificate numbered {number}"
+        )
 
 
 # ------------------------------------------------------------------ scope and look-ups
@@ -86,6 +88,8 @@ def scope(who: Principal, stmt: Select) -> Select:
 
 
 def by_number(session: Session, number: str) -> Certificate:
+    if not number or "\x00" in number or len(number) > 64:
+        raise UnknownCertificate(number.replace("\x00", ""))
     cert = session.scalar(select(Certificate).where(Certificate.number == number))
     if cert is None:
         raise UnknownCertificate(number)
@@ -107,8 +111,12 @@ def list_certificates(
         inst = select(Instrument.id).where(Instrument.serial_no.ilike(like))
         stmt = stmt.where(Certificate.number.ilike(like) | Certificate.instrument_id.in_(inst))
     if kind:
+        if kind not in CERT_KINDS:
+            raise ValidationFailed.one("kind", "未知证书类别", "unknown certificate kind")
         stmt = stmt.where(Certificate.kind == kind)
     if status:
+        if status not in CERT_STATES:
+            raise ValidationFailed.one("status", "未知证书状态", "unknown certificate status")
         stmt = stmt.where(Certificate.status == status)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(1, page)
@@ -261,8 +269,10 @@ def certificate_data(
             }
         ]
         readings = [float(x) for x in (p.readings or []) if isinstance(x, int | float)]
-        indication = p.as_found if p.as_found is not None else (
-            sum(readings) / len(readings) if readings else None
+        indication = (
+            p.as_found
+            if p.as_found is not None
+            else (sum(readings) / len(readings) if readings else None)
         )
         if indication is not None:
             quantities.append(
@@ -293,7 +303,10 @@ def certificate_data(
         if p.mpe_upper is not None:
             quantities.append(
                 {
-                    "name": {"zh": "最大允许误差（上限）", "en": "Maximum permissible error (upper)"},
+                    "name": {
+                        "zh": "最大允许误差（上限）",
+                        "en": "Maximum permissible error (upper)",
+                    },
                     "value": _num(p.mpe_upper),
                     "unit": unit,
                 }
@@ -301,7 +314,10 @@ def certificate_data(
         if p.mpe_lower is not None:
             quantities.append(
                 {
-                    "name": {"zh": "最大允许误差（下限）", "en": "Maximum permissible error (lower)"},
+                    "name": {
+                        "zh": "最大允许误差（下限）",
+                        "en": "Maximum permissible error (lower)",
+                    },
                     "value": _num(p.mpe_lower),
                     "unit": unit,
                 }
@@ -457,15 +473,17 @@ def issue(session: Session, who: Principal, record_id: Any, lang: str = "zh") ->
             f"记录 {rec.number} 尚未批准（状态 {rec.status}），不能出具证书",
             f"record {rec.number} is not approved (status {rec.status}): no certificate yet",
         )
+    kind = kind_for(rec)
+    today = date.today()
+    number = next_number(session, rec.lab_org_id, kind, today)
+    # checked under the sequence row's lock: a concurrent issue of the same record has
+    # committed by now (its certificate row is visible) or waits behind us
     existing = session.scalar(select(Certificate.number).where(Certificate.record_id == rec.id))
     if existing:
         raise Conflict(
             f"记录 {rec.number} 已出具证书 {existing}",
             f"record {rec.number} already has certificate {existing}",
         )
-    kind = kind_for(rec)
-    today = date.today()
-    number = next_number(session, rec.lab_org_id, kind, today)
     data = certificate_data(session, rec, number, kind, today)
     try:
         unsigned = build_dcc(data)
@@ -571,7 +589,8 @@ def _end(
 
     if cert.status != "issued":
         raise Conflict(
-            f"证书 {cert.number} 已被撤销或替代", f"certificate {cert.number} is already {cert.status}"
+            f"证书 {cert.number} 已被撤销或替代",
+            f"certificate {cert.number} is already {cert.status}",
         )
     before = _audit_view(cert)
     payload: dict[str, Any] = {
@@ -666,6 +685,7 @@ def check(session: Session, number: str, xml_bytes: bytes | None = None) -> dict
     """
     from jiliang.trust.bundle import make_bundle, verify_bundle
 
+    number = number.replace("\x00", "")
     cert = session.scalar(select(Certificate).where(Certificate.number == number))
     if cert is None:
         return {"status": "unknown", "number": number, "facts": None, "proof": None}
@@ -688,8 +708,14 @@ def verify_upload(session: Session, xml_bytes: bytes) -> dict[str, Any]:
     try:
         summary = read_dcc(xml_bytes)
     except (DccXmlError, ValueError) as exc:
-        return {"status": "invalid", "number": None, "problems": problems or [str(exc)],
-                "facts": None, "proof": None, "summary": None}
+        return {
+            "status": "invalid",
+            "number": None,
+            "problems": problems or [str(exc)],
+            "facts": None,
+            "proof": None,
+            "summary": None,
+        }
     number = summary.get("number")
     out: dict[str, Any]
     if number:

@@ -26,8 +26,9 @@ add_templates(Path(__file__).parent / "templates")
 add_nav(
     "/certificates",
     ("证书", "Certificates"),
-    frozenset({"admin", "lab_manager", "metrologist", "reviewer", "approver", "regulator",
-               "enterprise"}),
+    frozenset(
+        {"admin", "lab_manager", "metrologist", "reviewer", "approver", "regulator", "enterprise"}
+    ),
 )
 TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" else zh)
 
@@ -71,9 +72,15 @@ async def verify_upload(
     data = await file.read(MAX_UPLOAD + 1)
     lang = request_lang(request)
     if len(data) > MAX_UPLOAD:
-        result = {"status": "invalid", "problems": [
-            "文件过大（上限 5 MB）" if lang != "en" else "the file is too large (5 MB at most)"],
-            "facts": None, "proof": None, "number": None}
+        result = {
+            "status": "invalid",
+            "problems": [
+                "文件过大（上限 5 MB）" if lang != "en" else "the file is too large (5 MB at most)"
+            ],
+            "facts": None,
+            "proof": None,
+            "number": None,
+        }
     else:
         result = service.verify_upload(db, data)
     result["uploaded"] = file.filename or "upload.xml"
@@ -101,20 +108,44 @@ def certificates_page(
     page = max(1, min(page, 100000))
     rows, total = service.list_certificates(db, p, q, kind, status, page, PER_PAGE)
     pending = service.pending_records(db, p, 100)
-    orgs = {o.id: o.name for o in db.query(Organisation).filter(
-        Organisation.id.in_({c.customer_org_id for c in rows}
-                            | {r.customer_org_id for r in pending} or {0}))}
-    insts = {i.id: i for i in db.query(Instrument).filter(
-        Instrument.id.in_({c.instrument_id for c in rows}
-                          | {r.instrument_id for r in pending} or {0}))}
+    orgs = {
+        o.id: o.name
+        for o in db.query(Organisation).filter(
+            Organisation.id.in_(
+                {c.customer_org_id for c in rows} | {r.customer_org_id for r in pending} or {0}
+            )
+        )
+    }
+    insts = {
+        i.id: i
+        for i in db.query(Instrument).filter(
+            Instrument.id.in_(
+                {c.instrument_id for c in rows} | {r.instrument_id for r in pending} or {0}
+            )
+        )
+    }
     may_issue = p.is_admin or (p.role in service.ISSUERS and p.org_id is not None)
-    return render(request, "certificates.html", {
-        **_ctx(p), "rows": rows, "total": total, "page": page,
-        "pages": max(1, math.ceil(total / PER_PAGE)), "pending": pending, "orgs": orgs,
-        "insts": insts, "q": q or "", "kind": kind or "", "status": status or "",
-        "may_issue": may_issue, "RECORD_KINDS": RECORD_KINDS, "error": error,
-        "kind_for": service.kind_for,
-    })
+    return render(
+        request,
+        "certificates.html",
+        {
+            **_ctx(p),
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, math.ceil(total / PER_PAGE)),
+            "pending": pending,
+            "orgs": orgs,
+            "insts": insts,
+            "q": q or "",
+            "kind": kind or "",
+            "status": status or "",
+            "may_issue": may_issue,
+            "RECORD_KINDS": RECORD_KINDS,
+            "error": error,
+            "kind_for": service.kind_for,
+        },
+    )
 
 
 @router.post("/certificates/issue")
@@ -139,7 +170,11 @@ def issue_form(
 
 @router.get("/certificates/{number}")
 def certificate_page(
-    request: Request, number: str, db: DB, who: MaybeWho, done: str | None = None,
+    request: Request,
+    number: str,
+    db: DB,
+    who: MaybeWho,
+    done: str | None = None,
     error: str | None = None,
 ) -> Response:
     p = _need(who)
@@ -149,11 +184,20 @@ def certificate_page(
         raise service.UnknownCertificate(cert.number)
     facts = service.public_facts(db, cert, request_lang(request))
     may_end = cert.status == "issued" and (
-        p.is_admin or (p.role in service.ISSUERS and p.org_id == cert.lab_org_id))
-    return render(request, "certificate_detail.html", {
-        **_ctx(p), "cert": cert, "facts": facts, "may_end": may_end, "done": done,
-        "error": error,
-    })
+        p.is_admin or (p.role in service.ISSUERS and p.org_id == cert.lab_org_id)
+    )
+    return render(
+        request,
+        "certificate_detail.html",
+        {
+            **_ctx(p),
+            "cert": cert,
+            "facts": facts,
+            "may_end": may_end,
+            "done": done,
+            "error": error,
+        },
+    )
 
 
 @router.post("/certificates/{number}/end")
