@@ -7,6 +7,8 @@ import json
 import certfix
 from typer.testing import CliRunner
 
+from rolecheck import call
+
 runner = CliRunner()
 
 
@@ -43,3 +45,31 @@ def test_issue_list_export_verify(client, auth, setup, tmp_path):
         runner.invoke(app, ["certificates", "export", "NOPE", "--out", str(tmp_path)]).exit_code
         == 1
     )
+
+
+def test_verify_consistency_with_an_older_checkpoint(client, auth, setup, tmp_path):
+    from jiliang.cli import app
+
+    rec = certfix.approved_record(client, auth, setup)
+    number = certfix.issue(client, auth, rec["id"]).json()["number"]
+    older = client.get("/.well-known/jiliang/checkpoint").text
+    size = int(older.splitlines()[1])
+    certfix.issue(client, auth, certfix.approved_record(client, auth, setup)["id"])  # log grows
+    xml = tmp_path / "c.xml"
+    xml.write_bytes(client.get(f"/api/v1/certificates/{number}/xml").content)
+    r = call(
+        client, auth, "GET", "/api/v1/certificates/{n}/bundle?older=" + str(size), None, n=number
+    )
+    assert r.status_code == 200, r.text
+    bundle = tmp_path / "b.json"
+    bundle.write_bytes(r.content)
+    old = tmp_path / "old.checkpoint"
+    old.write_text(older)
+    res = runner.invoke(app, ["verify", str(xml), "--bundle", str(bundle), "--older", str(old)])
+    assert res.exit_code == 0, res.output
+    forged = tmp_path / "forged.checkpoint"
+    lines = older.splitlines(keepends=True)
+    lines[2] = ("A" if lines[2][0] != "A" else "B") + lines[2][1:]
+    forged.write_text("".join(lines))
+    res = runner.invoke(app, ["verify", str(xml), "--bundle", str(bundle), "--older", str(forged)])
+    assert res.exit_code == 1 and "invalid" in res.output

@@ -133,12 +133,17 @@ def get_pdf(number: Number, session: DB) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-def get_bundle(number: Number, session: DB) -> Response:
-    """The offline verification bundle (canonical JSON): checkpoint, proofs, issuer keys."""
+def get_bundle(
+    number: Number,
+    session: DB,
+    older: Annotated[list[int] | None, Query(max_length=8)] = None,
+) -> Response:
+    """The offline verification bundle (canonical JSON): checkpoint, proofs, issuer keys;
+    ``older`` (tree sizes of earlier published checkpoints) adds consistency proofs."""
     from jiliang.trust.bundle import bundle_bytes, make_bundle
 
     cert = service.by_number(session, number)
-    data = bundle_bytes(make_bundle(session, cert.number))
+    data = bundle_bytes(make_bundle(session, cert.number, older or ()))
     return Response(
         data,
         media_type="application/json",
