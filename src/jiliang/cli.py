@@ -71,6 +71,23 @@ def _load_demo(size: str) -> None:
                 progress=lambda label, n: progress.advance(task, n) if label == "instruments" else None,
             )
     console.print(f"demo data loaded: {summary}")
+    _demo_certificates()
+
+
+def _demo_certificates() -> None:
+    """Issue the demo certificates of every kind when the DCC schema folder is configured."""
+    import os
+
+    from jiliang import demo
+    from jiliang.core.db import session_scope
+
+    if not os.environ.get("JILIANG_DCC_SCHEMA_DIR"):
+        console.print("JILIANG_DCC_SCHEMA_DIR is not set: demo certificates skipped "
+                      "(the PTB DCC 3.3.0 schema is not shipped; see the README)")
+        return
+    with session_scope() as session:
+        numbers = demo.add_certificates(session)
+    console.print(f"demo certificates issued: {', '.join(numbers)}")
 
 
 @app.command()

@@ -337,3 +337,74 @@ def _use_for(type_code: str) -> str:
         return "environmental_monitoring"
     return "other"
 
+
+
+DEMO_MODEL = {
+    "equations": ["E = indication - nominal + d_ind + d_ref"],
+    "inputs": {
+        "d_ind": {"dist": "rectangular", "low": -0.001, "high": 0.001},
+        "d_ref": {"dist": "normal", "mean": 0, "std": 0.0005},
+    },
+}
+# a class III scale, e = 10 g, verified per JJG 539 (MPE ±0.5 e, ±1 e, ±1.5 e)
+DEMO_POINTS = {
+    "pass": [{"nominal": 1.0, "readings": [1.002], "mpe": 0.005},
+             {"nominal": 10.0, "readings": [10.004], "mpe": 0.01},
+             {"nominal": 30.0, "readings": [30.006], "mpe": 0.015}],
+    "fail": [{"nominal": 1.0, "readings": [1.002], "mpe": 0.005},
+             {"nominal": 30.0, "readings": [30.03], "mpe": 0.015}],
+}
+
+
+def add_certificates(session: Session) -> list[str]:
+    """Issue demo certificates of every kind through the real services: a verification
+    certificate, a verification-result notice, a calibration certificate, and one revoked.
+
+    Needs the DCC schema folder (``JILIANG_DCC_SCHEMA_DIR``); returns the numbers issued.
+    """
+    from jiliang.calibration import service as calibration
+    from jiliang.certificates import service as certificates
+    from jiliang.core import resources
+    from jiliang.core.security import SYSTEM
+    from jiliang.people.service import principal_for
+    from jiliang.standards.service import STANDARD_DEVICES, STANDARDS
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    who = {name: principal_for(session, users[name]) for name in ("metrologist", "reviewer", "approver")}
+    lab = users["metrologist"].org_id
+    today = date.today()
+    standard = resources.create(session, SYSTEM, STANDARDS, {
+        "name": "F2 等级砝码标准装置（演示）", "code": "[2025]陕量标演示01号", "lab_org_id": lab,
+        "quantity": "质量", "level": "social_public", "measuring_range": "1 mg～20 kg",
+        "uncertainty": "F2 级", "assessment_cert_no": "[2025]陕量标证字第001号",
+        "assessment_valid_until": today + timedelta(days=3 * 365)})
+    device = resources.create(session, SYSTEM, STANDARD_DEVICES, {
+        "standard_id": standard.id, "name": "F2 等级砝码组", "certificate_no": "GLz2026-00001",
+        "certificate_valid_until": today + timedelta(days=300)})
+    scale_type = session.scalar(select(InstrumentType).where(InstrumentType.code == "WT-NAWI"))
+    owner = session.scalar(select(Organisation).where(Organisation.id == users["enterprise"].org_id))
+    password = get_settings().demo_password
+    numbers = []
+    for kind, points, revoke in (("subsequent_verification", "pass", False),
+                                 ("subsequent_verification", "fail", False),
+                                 ("calibration", "pass", False),
+                                 ("subsequent_verification", "pass", True)):
+        inst = Instrument(owner_org_id=owner.id, type_id=scale_type.id, serial_no=f"DEMO{len(numbers) + 1:04d}",
+                          maker=_MAKERS[0], model="ACS-30", region_code=owner.region_code,
+                          city_code=owner.city_code, use="trade_settlement", status="due",
+                          due_date=today + timedelta(days=5), qr_token=secrets.token_urlsafe(16))
+        session.add(inst)
+        session.flush()
+        rec = calibration.create_record(session, who["metrologist"], {
+            "instrument_id": inst.id, "kind": kind, "procedure_code": "JJG 539-2016",
+            "procedure_title": "数字指示秤", "performed_on": today.isoformat(), "location": "质量室 A101",
+            "temperature": 20.5, "humidity": 55, "unit": "kg", "standard_ids": [standard.id],
+            "device_ids": [device.id], "decision_rule": {"kind": "simple"},
+            "uncertainty_model": DEMO_MODEL, "points": DEMO_POINTS[points]})
+        for step, signer in (("performed", "metrologist"), ("reviewed", "reviewer"), ("approved", "approver")):
+            calibration.sign(session, who[signer], rec.id, step, password)
+        cert = certificates.issue(session, who["approver"], rec.id)
+        if revoke:
+            certificates.revoke(session, who["approver"], cert.number, "演示：证书信息有误，已撤销")
+        numbers.append(cert.number)
+    return numbers

@@ -160,3 +160,22 @@ def test_concurrent_numbering_is_unique(platform):
         t.join()
     assert not errors
     assert sorted(got) == [f"JL0001-2033-J{i:05d}" for i in range(1, 41)]
+
+
+def test_demo_certificates_of_every_kind(platform):
+    """The demo loader issues a verification certificate, a notice, a calibration certificate
+    and a revoked one, through the same services as the pages."""
+    from sqlalchemy import select
+
+    from jiliang import demo
+    from jiliang.certificates.models import Certificate
+    from jiliang.core.db import session_scope
+
+    with session_scope() as session:
+        numbers = demo.add_certificates(session)
+    with session_scope() as session:
+        certs = {c.number: c for c in session.scalars(select(Certificate).where(Certificate.number.in_(numbers)))}
+        kinds = {c.kind for c in certs.values()}
+        states = [certs[n].status for n in numbers]
+    assert len(kinds) == 3
+    assert states[-1] == "revoked" and states[0] != "revoked"
