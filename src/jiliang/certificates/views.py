@@ -16,11 +16,11 @@ from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.calibration.models import KINDS as RECORD_KINDS
 from jiliang.certificates import service
 from jiliang.certificates.models import CERT_KINDS, CERT_STATES
-from jiliang.core.errors import DomainError, Forbidden, Unauthorized
+from jiliang.core.errors import DomainError
 from jiliang.core.security import Principal
 from jiliang.instruments.models import Instrument
 from jiliang.orgs.models import Organisation
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, render
+from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
 
 add_templates(Path(__file__).parent / "templates")
 add_nav(
@@ -38,15 +38,6 @@ MAX_UPLOAD = 5 * 1024 * 1024
 PER_PAGE = 25
 
 
-def _need(who: Principal | None) -> Principal:
-    if who is None:
-        raise Unauthorized()
-    return who
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    if not token or token != request.session.get("csrf"):
-        raise Forbidden("页面已过期，请刷新后重试", "The page has expired; reload and try again")
 
 
 def _ctx(who: Principal | None) -> dict:
@@ -101,7 +92,7 @@ def certificates_page(
     page: int = 1,
     error: str | None = None,
 ) -> Response:
-    p = _need(who)
+    p = need_user(who)
     kind = kind if kind in CERT_KINDS else None
     status = status if status in CERT_STATES else None
     q = (q or "").replace("\x00", "").strip()[:100] or None
@@ -156,8 +147,8 @@ def issue_form(
     record_id: Annotated[int, Form()],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    p = _need(who)
-    _check_csrf(request, csrf)
+    p = need_user(who)
+    check_csrf(request, csrf)
     try:
         cert = service.issue(db, p, record_id, request_lang(request))
     except DomainError as exc:
@@ -177,7 +168,7 @@ def certificate_page(
     done: str | None = None,
     error: str | None = None,
 ) -> Response:
-    p = _need(who)
+    p = need_user(who)
     cert = service.by_number(db, number[:64])
     visible, _ = service.list_certificates(db, p, cert.number, None, None, 1, 1000)
     if cert.id not in {c.id for c in visible}:
@@ -211,8 +202,8 @@ def end_form(
     superseded_by: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    p = _need(who)
-    _check_csrf(request, csrf)
+    p = need_user(who)
+    check_csrf(request, csrf)
     number = number[:64]
     try:
         if action == "revoke":
