@@ -1,0 +1,1 @@
+"""Supervision of legal metrology: the verifiable "double random, one public" draw (双随机、一公开)."""
