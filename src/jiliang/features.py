@@ -31,7 +31,7 @@ ROUTER_MODULES = (
 )
 
 # modules with ``commands: list[tuple[str, typer.Typer]]`` added to the ``jiliang`` command
-CLI_MODULES = ("jiliang.trust.cli", "jiliang.certificates.cli")
+CLI_MODULES = ("jiliang.trust.cli", "jiliang.certificates.cli", "jiliang.supervision.cli")
 
 
 def present(name: str) -> bool:
