@@ -171,35 +171,13 @@ def verify_cmd(
     Prints valid/invalid with the reasons; exit status 0 when valid, 1 otherwise (a revoked or
     superseded certificate is authentic but not valid: 1, with its status).
     """
-    from jiliang.trust.bundle import verify_bundle
+    from jiliang.trust.cli import verify_files
 
     if bundle is None:
         name = xml.name[:-4] if xml.name.endswith(".xml") else xml.name
         bundle = xml.with_name(name + ".bundle.json")
         if not bundle.exists():
             _fail("--bundle is required (no CERT.bundle.json next to the XML)", 1)
-    result = verify_bundle(
-        _read(xml, "the certificate"),
-        _read(bundle, "the bundle"),
-        checkpoint_text=_read(checkpoint, "the checkpoint") if checkpoint else None,
-        older_checkpoint=_read(older, "the older checkpoint") if older else None,
-        trusted_log_vkey=_read(log_key, "the log key").decode().strip() if log_key else None,
-    )
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    elif result.ok and result.status == "valid":
-        typer.echo(
-            f"valid: {result.certificate_number} is leaf {result.index} of "
-            f"{result.origin} (tree size {result.tree_size}), signed by key "
-            f"{(result.issuer_key or '')[:16]}"
-        )
-    elif result.ok:
-        typer.echo(f"invalid: {result.certificate_number} is authentic but {result.status}")
-        for e in result.status_entries:
-            typer.echo(f"  - {e['kind']} {e.get('logged_at')}: {e.get('reason', '')}")
-    else:
-        typer.echo("invalid:")
-        for reason in result.reasons_zh if lang == "zh" else result.reasons:
-            typer.echo(f"  - {reason}")
+    result = verify_files(xml, bundle, checkpoint, older, log_key, as_json, lang)
     if not (result.ok and result.status == "valid"):
         raise typer.Exit(1)

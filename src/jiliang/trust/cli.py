@@ -160,6 +160,40 @@ def _read(path: Path, what: str) -> bytes:
         raise  # pragma: no cover
 
 
+def verify_files(xml: Path, bundle: Path, checkpoint: Path | None, older: Path | None,
+                 log_key: Path | None, as_json: bool, lang: str):
+    """Verify a certificate's files offline and print the outcome; returns the result.
+
+    Shared by ``jiliang log verify`` and ``jiliang verify`` (which differ only in exit codes).
+    """
+    from jiliang.trust.bundle import verify_bundle
+
+    result = verify_bundle(
+        _read(xml, "the certificate"),
+        _read(bundle, "the bundle"),
+        checkpoint_text=_read(checkpoint, "the checkpoint") if checkpoint else None,
+        older_checkpoint=_read(older, "the older checkpoint") if older else None,
+        trusted_log_vkey=_read(log_key, "the log key").decode().strip() if log_key else None,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif result.ok and result.status == "valid":
+        typer.echo(
+            f"valid: {result.certificate_number} is leaf {result.index} of "
+            f"{result.origin} (tree size {result.tree_size}), signed by key "
+            f"{(result.issuer_key or '')[:16]}"
+        )
+    elif result.ok:
+        typer.echo(f"invalid: {result.certificate_number} is authentic but {result.status}")
+        for e in result.status_entries:
+            typer.echo(f"  - {e['kind']} {e.get('logged_at')}: {e.get('reason', '')}")
+    else:
+        typer.echo("invalid (verification FAILED):")
+        for reason in result.reasons_zh if lang == "zh" else result.reasons:
+            typer.echo(f"  - {reason}")
+    return result
+
+
 @log_app.command("verify")
 def log_verify(
     xml: Annotated[Path, typer.Argument(metavar="CERT.xml", help="the signed DCC")],
@@ -187,29 +221,7 @@ def log_verify(
 
     Exit status 0: valid; 1: verification failed; 3: authentic but revoked or superseded.
     """
-    from jiliang.trust.bundle import verify_bundle
-
-    result = verify_bundle(
-        _read(xml, "the certificate"),
-        _read(bundle, "the bundle"),
-        checkpoint_text=_read(checkpoint, "the checkpoint") if checkpoint else None,
-        older_checkpoint=_read(older, "the older checkpoint") if older else None,
-        trusted_log_vkey=_read(log_key, "the log key").decode().strip() if log_key else None,
-    )
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    elif result.ok:
-        typer.echo(
-            f"{result.status}: {result.certificate_number} is leaf {result.index} of "
-            f"{result.origin} (tree size {result.tree_size}), signed by key "
-            f"{(result.issuer_key or '')[:16]}"
-        )
-        for e in result.status_entries:
-            typer.echo(f"  {e['kind']} {e.get('logged_at')}: {e.get('reason', '')}")
-    else:
-        typer.echo("verification FAILED:")
-        for reason in result.reasons_zh if lang == "zh" else result.reasons:
-            typer.echo(f"  - {reason}")
+    result = verify_files(xml, bundle, checkpoint, older, log_key, as_json, lang)
     if not result.ok:
         raise typer.Exit(1)
     if result.status != "valid":
