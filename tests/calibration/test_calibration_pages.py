@@ -52,23 +52,7 @@ def approved(client, auth, setup):
         "metrologist",
         json=calfix.record_body(scale["id"], setup),
     ).json()["id"]
-    for action, user in (
-        ("submit", "metrologist"),
-        ("review", "reviewer"),
-        ("approve", "approver"),
-    ):
-        assert (
-            call(
-                client,
-                auth,
-                "POST",
-                "/api/v1/calibration/records/{id}/" + action,
-                user,
-                json={"password": PW},
-                id=rid,
-            ).status_code
-            == 200
-        )
+    calfix.approve_via_api(client, auth, rid)
     draft = call(
         client,
         auth,

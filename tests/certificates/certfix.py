@@ -23,23 +23,7 @@ def approved_record(client, auth, setup, kind="subsequent_verification", points=
     body = calfix.record_body(scale["id"], setup, points=points, kind=kind)
     r = call(client, auth, "POST", "/api/v1/calibration/records", "metrologist", json=body)
     assert r.status_code == 201, r.text
-    rid = r.json()["id"]
-    for action, user in (
-        ("submit", "metrologist"),
-        ("review", "reviewer"),
-        ("approve", "approver"),
-    ):
-        r = call(
-            client,
-            auth,
-            "POST",
-            "/api/v1/calibration/records/{id}/" + action,
-            user,
-            json={"password": PW},
-            id=rid,
-        )
-        assert r.status_code == 200, r.text
-    return r.json()
+    return calfix.approve_via_api(client, auth, r.json()["id"], PW)
 
 
 def issue(client, auth, record_id: int, user: str = "approver"):

@@ -274,6 +274,19 @@ def _detail(
     )
 
 
+def _act(request: Request, db: Session, who: MaybeWho, item_id: int, csrf: str, action, target) -> Response:
+    """Run one workflow action from a form: on a refusal, show the record with the message."""
+    who = need_user(who)
+    check_csrf(request, csrf)
+    lang = request_lang(request)
+    try:
+        result = action(who, lang)
+    except DomainError as exc:
+        db.rollback()
+        return _detail(request, db, who, item_id, exc.message(lang), exc.status_code)
+    return RedirectResponse(target(result), status_code=303)
+
+
 @router.post("/calibration/{item_id}/sign/{step}")
 def sign_record(
     request: Request,
@@ -284,15 +297,9 @@ def sign_record(
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = need_user(who)
-    check_csrf(request, csrf)
-    lang = request_lang(request)
-    try:
-        service.sign(db, who, item_id, step, password, lang)
-    except DomainError as exc:
-        db.rollback()
-        return _detail(request, db, who, item_id, exc.message(lang), exc.status_code)
-    return RedirectResponse(f"/calibration/{item_id}?done={step}", status_code=303)
+    return _act(request, db, who, item_id, csrf,
+                lambda p, lang: service.sign(db, p, item_id, step, password, lang),
+                lambda _: f"/calibration/{item_id}?done={step}")
 
 
 @router.post("/calibration/{item_id}/return")
@@ -304,15 +311,9 @@ def return_record(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = need_user(who)
-    check_csrf(request, csrf)
-    lang = request_lang(request)
-    try:
-        service.return_record(db, who, item_id, reason)
-    except DomainError as exc:
-        db.rollback()
-        return _detail(request, db, who, item_id, exc.message(lang), exc.status_code)
-    return RedirectResponse(f"/calibration/{item_id}?done=returned", status_code=303)
+    return _act(request, db, who, item_id, csrf,
+                lambda p, _lang: service.return_record(db, p, item_id, reason),
+                lambda _: f"/calibration/{item_id}?done=returned")
 
 
 @router.post("/calibration/{item_id}/correct")
@@ -324,15 +325,9 @@ def correct_record(
     reason: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    who = need_user(who)
-    check_csrf(request, csrf)
-    lang = request_lang(request)
-    try:
-        new = service.correct(db, who, item_id, reason)
-    except DomainError as exc:
-        db.rollback()
-        return _detail(request, db, who, item_id, exc.message(lang), exc.status_code)
-    return RedirectResponse(f"/calibration/{new.id}/edit", status_code=303)
+    return _act(request, db, who, item_id, csrf,
+                lambda p, _lang: service.correct(db, p, item_id, reason),
+                lambda new: f"/calibration/{new.id}/edit")
 
 
 # ------------------------------------------------------------------ history and control chart
