@@ -95,6 +95,7 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set if the database is empty.")] = False,
     host: str = "127.0.0.1",
     port: int = 8000,
+    scheduler: Annotated[bool, typer.Option(help="Run the nightly jobs in-process at 02:00.")] = True,
 ) -> None:
     """Start the web platform (migrates the database first)."""
     import uvicorn
@@ -107,6 +108,10 @@ def serve(
         _load_demo("small")
     from jiliang.app import create_app
 
+    if scheduler:
+        from jiliang.jobs import start_scheduler
+
+        start_scheduler()
     settings = get_settings()
     console.print(f"Jiliang on http://{host}:{port}/  (data: {settings.data_path}, db: {settings.sqlalchemy_url.split('@')[-1]})")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")

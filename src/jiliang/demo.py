@@ -323,7 +323,18 @@ def generate(session: Session, size: str = "small", seed: int = 2026,
         if row["role"] in ("lab_manager", "metrologist", "reviewer", "approver")
     ]
     summary.metrologists += len(_bulk(session, Metrologist, signers, "metrologist"))
+    session.flush()
+    _seed_features(session, size, seed, today)
     return summary
+
+
+def _seed_features(session: Session, size: str, seed: int, today: date) -> None:
+    """Each feature module's own demo data (catalogue mapping, filings, chains, cases ...)."""
+    from jiliang.features import DEMO_MODULES, load
+
+    for i, module in enumerate(load(DEMO_MODULES)):
+        module.seed_demo(session, size, random.Random(seed * 1000 + i), today)
+        session.flush()
 
 
 def _use_for(type_code: str) -> str:

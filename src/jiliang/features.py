@@ -17,6 +17,15 @@ MODEL_MODULES = (
     "jiliang.calibration.models",
     "jiliang.trust.models",
     "jiliang.certificates.models",
+    "jiliang.core.attachments",
+    "jiliang.traceability.models",
+    "jiliang.traceability.reverse_models",
+    "jiliang.supervision.catalogue_models",
+    "jiliang.supervision.filing_models",
+    "jiliang.supervision.warning_models",
+    "jiliang.supervision.inspection_models",
+    "jiliang.complaints.models",
+    "jiliang.integrity.models",
 )
 
 ROUTER_MODULES = (
@@ -28,10 +37,51 @@ ROUTER_MODULES = (
     "jiliang.trust.router",
     "jiliang.certificates.router",
     "jiliang.certificates.views",
+    "jiliang.web.attachments",
+    "jiliang.traceability.router",
+    "jiliang.traceability.views",
+    "jiliang.traceability.reverse_router",
+    "jiliang.traceability.reverse_views",
+    "jiliang.supervision.filing_router",
+    "jiliang.supervision.filing_views",
+    "jiliang.supervision.warning_router",
+    "jiliang.supervision.warning_views",
+    "jiliang.supervision.inspection_router",
+    "jiliang.supervision.inspection_views",
+    "jiliang.complaints.router",
+    "jiliang.complaints.views",
+    "jiliang.integrity.router",
+    "jiliang.integrity.views",
 )
 
 # modules with ``commands: list[tuple[str, typer.Typer]]`` added to the ``jiliang`` command
-CLI_MODULES = ("jiliang.trust.cli", "jiliang.certificates.cli", "jiliang.supervision.cli")
+CLI_MODULES = (
+    "jiliang.trust.cli",
+    "jiliang.certificates.cli",
+    "jiliang.supervision.cli",
+    "jiliang.traceability.cli",
+    "jiliang.jobs",
+)
+
+# modules with ``seed_demo(session, size: str, rng: random.Random, today: date) -> None``, called in
+# this order at the end of ``jiliang.demo.generate`` (so also for the test suite's tiny data set)
+DEMO_MODULES = (
+    "jiliang.traceability.demo",
+    "jiliang.supervision.catalogue_demo",
+    "jiliang.supervision.filing_demo",
+    "jiliang.supervision.warning_demo",
+    "jiliang.supervision.inspection_demo",
+    "jiliang.complaints.demo",
+    "jiliang.integrity.demo",
+)
+
+# nightly jobs, "module:function"; each function takes a Session and returns a JSON-able summary.
+# ``jiliang jobs run`` runs them (cron), and ``jiliang serve`` runs them once a night in-process.
+NIGHTLY_JOBS = (
+    "jiliang.traceability.chain:nightly",
+    "jiliang.supervision.warnings:nightly",
+    "jiliang.integrity.service:nightly",
+)
 
 
 def present(name: str) -> bool:

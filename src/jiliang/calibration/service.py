@@ -51,6 +51,7 @@ from jiliang.materials.models import ReferenceMaterial
 from jiliang.orgs.models import Organisation
 from jiliang.people.models import Metrologist, User
 from jiliang.standards.models import MeasurementStandard, StandardDevice
+from jiliang.traceability.refs import sync_refs
 
 WRITERS = frozenset({"metrologist", "lab_manager"})
 STEP_ROLES = {
@@ -504,6 +505,7 @@ def create_record(session: Session, who: Principal, data: dict) -> CalibrationRe
     rec.number = _next_number(session, rec.lab_org_id, rec.performed_on)
     session.add(rec)
     session.flush()
+    sync_refs(session, rec)
     points = _set_points(session, rec, data.get("points"))
     audit.record(
         session,
@@ -543,6 +545,7 @@ def update_record(session: Session, who: Principal, ident: Any, data: dict) -> C
         raw = data["points"] if "points" in data else _point_dicts(session, rec.id)
         _set_points(session, rec, raw)
     session.flush()
+    sync_refs(session, rec)
     after = {**audit.snapshot(rec), "points": _jsonable(_point_dicts(session, rec.id))}
     audit.record(session, who, "update", RECORDS.entity, rec.id, before, after, data.get("reason"))
     if rec.lapsed_override and rec.lapsed_override is not old_override:
@@ -748,6 +751,7 @@ def correct(session: Session, who: Principal, ident: Any, reason: str | None) ->
     rec.number = _next_number(session, rec.lab_org_id, rec.performed_on)
     session.add(rec)
     session.flush()
+    sync_refs(session, rec)
     _set_points(session, rec, data["points"])
     audit.record(
         session, who, "create", RECORDS.entity, rec.id, after=audit.snapshot(rec), reason=text
