@@ -38,6 +38,7 @@ ROUTER_MODULES = (
     "jiliang.certificates.router",
     "jiliang.certificates.views",
     "jiliang.web.attachments",
+    "jiliang.web.public",
     "jiliang.traceability.router",
     "jiliang.traceability.views",
     "jiliang.traceability.reverse_router",

@@ -104,3 +104,8 @@ def pick(pair: tuple[str, str] | None, lang: str) -> str:
     if not pair:
         return ""
     return pair[1] if lang == "en" else pair[0]
+
+
+def bi(lang: str, zh: str, en: str) -> str:
+    """Inline bilingual text in templates: ``bi(lang, '中文', 'English')``."""
+    return en if lang == "en" else zh
