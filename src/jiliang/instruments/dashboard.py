@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -167,3 +168,74 @@ def _own_organisation_lists(session: Session, principal: Principal, dash: Dashbo
                    StandardDevice.certificate_valid_until <= horizon)
             .order_by(StandardDevice.certificate_valid_until)
         ))
+
+
+# ------------------------------------------------------------------ early-warning panels
+
+
+@dataclass
+class SupervisionPanels:
+    """What the regulator dashboard adds from early warning: counts, trend, coverage."""
+
+    warnings: dict
+    trends: list[dict]
+    coverage: dict
+    trend_svg: str
+
+
+def supervision_panels(session: Session, principal: Principal, region: Region | None, lang: str):
+    """The early-warning panels of a regulator's dashboard, or None (feature absent, not a regulator)."""
+    from jiliang.features import present
+
+    if region is None or not (principal.is_regulator or principal.is_admin):
+        return None
+    if not present("jiliang.supervision.warnings"):
+        return None
+    from jiliang.supervision import warnings
+
+    counts = warnings.counts(session, principal, region.code)
+    trend = warnings.trends(session, principal, region.code)["months"]
+    cover = warnings.coverage(session, principal, region.code)
+    return SupervisionPanels(counts, trend, cover, trend_svg(trend, lang))
+
+
+def trend_svg(points: list[dict], lang: str) -> str:
+    """A small inline SVG: bars of instruments verified per month, a line of the overdue rate."""
+    from html import escape
+
+    width, height, pad_l, pad_b, pad_t = 640, 200, 40, 28, 14
+    n = max(1, len(points))
+    step = (width - pad_l - 10) / n
+    plot_h = height - pad_b - pad_t
+    verified = [p["verified"] or 0 for p in points]
+    rates = [p["overdue_rate"] for p in points]
+    vmax = max(verified, default=0) or 1
+    rmax = max((r for r in rates if r is not None), default=0) or 0.05
+    rmax = math.ceil(rmax * 20) / 20
+    en = lang == "en"
+    parts = [
+        f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" data-testid="trend-chart" '
+        f'aria-label="{escape("Overdue rate and instruments verified, by month" if en else "逐月超期率与检定数量")}">'
+    ]
+    line = []
+    for i, p in enumerate(points):
+        x = pad_l + i * step
+        bar = plot_h * verified[i] / vmax
+        label = escape(f"{p['month']}: " + (f"verified {verified[i]}" if en else f"检定 {verified[i]} 台"))
+        parts.append(f'<rect x="{x + step * 0.15:.1f}" y="{pad_t + plot_h - bar:.1f}" width="{step * 0.7:.1f}" '
+                     f'height="{bar:.1f}" class="bar-verified"><title>{label}</title></rect>')
+        parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" class="axis">'
+                     f'{escape(p["month"][5:])}</text>')
+        if rates[i] is not None:
+            y = pad_t + plot_h - plot_h * rates[i] / rmax
+            line.append((x + step / 2, y, p["month"], rates[i]))
+    if line:
+        parts.append('<polyline class="line-overdue" fill="none" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in line) + '"/>')
+        for x, y, month, rate in line:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot-overdue">'
+                         f'<title>{escape(month)}: {rate:.1%}</title></circle>')
+    parts.append(f'<text x="4" y="{pad_t + 4}" class="axis">{rmax:.0%}</text>')
+    parts.append(f'<text x="4" y="{pad_t + plot_h}" class="axis">0%</text>')
+    parts.append("</svg>")
+    return "".join(parts)

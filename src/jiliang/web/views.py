@@ -169,8 +169,10 @@ def home(request: Request, db: DB, who: MaybeWho, region: str | None = None) -> 
     map_svg = None
     if dash.children:
         map_svg = _map(dash, lang)
+    panels = dash_service.supervision_panels(db, who, dash.region, lang)
     return render(request, "dashboard.html", {
         "who": who, "dash": dash, "STATUSES": STATUSES, "map_svg": map_svg, "today": date.today(),
+        "panels": panels,
     })
 
 
