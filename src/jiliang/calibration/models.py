@@ -87,6 +87,7 @@ class CalibrationRecord(Base):
     device_ids: Mapped[list] = mapped_column(JSON, default=list)
     material_ids: Mapped[list] = mapped_column(JSON, default=list)
     lapsed_override: Mapped[dict | None] = mapped_column(JSON)
+    chain_override: Mapped[dict | None] = mapped_column(JSON)
     decision_rule: Mapped[dict] = mapped_column(JSON)
     uncertainty_model: Mapped[dict | None] = mapped_column(JSON)
     overall_verdict: Mapped[str | None] = mapped_column(String(20))

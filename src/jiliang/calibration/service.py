@@ -76,6 +76,10 @@ class LapsedStandard(Conflict):
     code = "lapsed_standard"
 
 
+class BrokenChain(Conflict):
+    code = "broken_chain"
+
+
 # ------------------------------------------------------------------ scope
 
 
@@ -608,13 +612,49 @@ def signatures(session: Session, record_id: int, valid_only: bool = False) -> li
     return list(session.scalars(stmt.order_by(Signature.id)))
 
 
+def _check_chain(
+    session: Session, who: Principal, rec: CalibrationRecord, override_reason: str | None
+) -> dict | None:
+    """Approval needs an unbroken traceability chain, or the approver's recorded reason."""
+    from jiliang.traceability.chain import blocking_gaps, check_record
+
+    gaps = blocking_gaps(check_record(session, rec, graph=False))
+    if not gaps:
+        return None
+    short = [{k: g[k] for k in ("code", "level", "subject", "reason_zh", "reason_en", "fix")} for g in gaps]
+    reason = (override_reason or "").strip()
+    if not reason:
+        zh = "；".join(g["reason_zh"] for g in gaps[:5])
+        en = "; ".join(g["reason_en"] for g in gaps[:5])
+        raise BrokenChain(
+            f"溯源链不完整，不能批准：{zh}。如确需批准，须填写书面理由（记录在案）。",
+            f"The traceability chain is broken, the record cannot be approved: {en}. "
+            "To approve anyway, give a written reason (it is recorded).",
+            gaps=short,
+        )
+    return {
+        "by": who.username,
+        "user_id": who.user_id,
+        "reason": reason[:1000],
+        "gaps": short,
+        "at": utcnow().isoformat(timespec="seconds"),
+    }
+
+
 def sign(
-    session: Session, who: Principal, ident: Any, step: str, password: str | None, lang: str = "zh"
+    session: Session,
+    who: Principal,
+    ident: Any,
+    step: str,
+    password: str | None,
+    lang: str = "zh",
+    override_reason: str | None = None,
 ) -> CalibrationRecord:
     """Sign a record as ``performed`` (submit), ``reviewed`` or ``approved``.
 
     The signer re-enters the password; the signature records who, when and what it means.
-    Three different qualified people sign; approval applies the record's effects.
+    Three different qualified people sign; approval applies the record's effects, and needs an
+    unbroken traceability chain or the approver's recorded override reason.
     """
     if step not in STEP_ROLES:
         raise ValidationFailed.one("step", "未知签名类别", "unknown signature step")
@@ -641,6 +681,7 @@ def sign(
                 "points", "至少需要一个测量点", "at least one measurement point"
             )
         rec.lapsed_override = _check_standards(session, who, rec, None)
+    chain_override = _check_chain(session, who, rec, override_reason) if step == "approved" else None
     before = audit.snapshot(rec)
     meaning_zh, meaning_en = SIGNATURE_MEANINGS[step]
     sig = Signature(
@@ -666,6 +707,18 @@ def sign(
         audit.snapshot(rec),
         reason=meaning_en if lang == "en" else meaning_zh,
     )
+    if chain_override is not None:
+        rec.chain_override = chain_override
+        session.flush()
+        audit.record(
+            session,
+            who,
+            "override_chain",
+            RECORDS.entity,
+            rec.id,
+            after={"gaps": [(g["code"], g["level"], g["subject"]) for g in chain_override["gaps"]]},
+            reason=chain_override["reason"],
+        )
     if step == "approved":
         _approve_effects(session, who, rec)
     return rec

@@ -247,10 +247,15 @@ def _detail(
         and who.role in service.STEP_ROLES["reviewed" if rec.status == "submitted" else "approved"]
     )
     writer = who.is_admin or (who.role in service.WRITERS and who.org_id == rec.lab_org_id)
+    from jiliang.traceability.chain import blocking_gaps, check_record
+
+    chain = check_record(db, rec, graph=False)
     return render(
         request,
         "calibration_detail.html",
         {
+            "chain": chain,
+            "chain_blocking": blocking_gaps(chain),
             "who": who,
             "rec": rec,
             "d": data,
@@ -296,9 +301,11 @@ def sign_record(
     who: MaybeWho,
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
+    override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     return _act(request, db, who, item_id, csrf,
-                lambda p, lang: service.sign(db, p, item_id, step, password, lang),
+                lambda p, lang: service.sign(db, p, item_id, step, password, lang,
+                                             override_reason[:1000] or None),
                 lambda _: f"/calibration/{item_id}?done={step}")
 
 

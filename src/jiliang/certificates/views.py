@@ -47,13 +47,28 @@ def _ctx(who: Principal | None) -> dict:
 # ------------------------------------------------------------------ public verification
 
 
+def _public_chain(db, result: dict | None, lang: str) -> dict | None:
+    """The public part of a known certificate's traceability chain (levels, issuers, terminal)."""
+    if not result or not result.get("facts"):
+        return None
+    from jiliang.calibration.models import CalibrationRecord
+    from jiliang.certificates.models import Certificate
+    from jiliang.traceability.chain import check_record, public_part
+
+    cert = db.query(Certificate).filter(Certificate.number == result["facts"]["number"]).one_or_none()
+    if cert is None:
+        return None
+    return public_part(check_record(db, db.get(CalibrationRecord, cert.record_id)), lang)
+
+
 @router.get("/verify")
 def verify_page(request: Request, db: DB, who: MaybeWho, n: str | None = None) -> Response:
     result = None
     number = (n or "").replace("\x00", "").strip()[:64]
     if number:
         result = service.check(db, number)
-    return render(request, "verify.html", {**_ctx(who), "result": result, "number": number})
+    chain = _public_chain(db, result, request_lang(request))
+    return render(request, "verify.html", {**_ctx(who), "result": result, "number": number, "chain": chain})
 
 
 @router.post("/verify")
@@ -75,7 +90,8 @@ async def verify_upload(
     else:
         result = service.verify_upload(db, data)
     result["uploaded"] = file.filename or "upload.xml"
-    return render(request, "verify.html", {**_ctx(who), "result": result, "number": ""})
+    chain = _public_chain(db, result, lang)
+    return render(request, "verify.html", {**_ctx(who), "result": result, "number": "", "chain": chain})
 
 
 # ------------------------------------------------------------------ the lab's page

@@ -15,7 +15,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jiliang.core.db import Base, utcnow
@@ -112,3 +123,29 @@ class TraceLink(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ChainReport(Base):
+    """One laboratory's part of a nightly chain check: counts and the broken results with reasons.
+
+    A nightly run writes one row per laboratory that has approved records (the run is named by
+    ``run_at``), so a lab reads its own rows and a regulator the rows of labs in his region.
+    """
+
+    __tablename__ = "trace_chain_reports"
+    __table_args__ = (Index("ix_trace_chain_reports_lab", "lab_org_id", "run_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    lab_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    traceable: Mapped[int] = mapped_column(Integer, default=0)
+    broken: Mapped[int] = mapped_column(Integer, default=0)
+    by_code: Mapped[dict] = mapped_column(JSON, default=dict)
+    items: Mapped[list] = mapped_column(JSON, default=list)  # broken results, capped
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# the Resources (external certificates, trace links) register with the registry when the
+# tables are imported, so the generic API routes and pages see them
+from jiliang.traceability import service as _service  # noqa: E402,F401
