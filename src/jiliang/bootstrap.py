@@ -17,3 +17,6 @@ def prepare_database() -> None:
     with session_scope() as session:
         regions.load_into(session)
         catalogue.load_into(session)
+        from jiliang.supervision import catalogue as mandatory_catalogue
+
+        mandatory_catalogue.load_into(session)

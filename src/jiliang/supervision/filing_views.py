@@ -1,0 +1,213 @@
+"""Pages: the public mandatory catalogue, filings (强检备案) for owners and regulators, and the
+should-be-filed list (应备未备). Thin: read the form, call the service, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from jiliang.api.deps import DB, optional_principal, request_lang
+from jiliang.core.errors import Conflict, ValidationFailed
+from jiliang.core.security import Principal
+from jiliang.instruments.models import USES, Instrument, InstrumentType
+from jiliang.supervision import catalogue
+from jiliang.supervision import filing_service as service
+from jiliang.supervision.catalogue_models import FORMS, MODES
+from jiliang.supervision.filing_models import FILING_STATUS
+from jiliang.web.views import ALL_ROLES, add_nav, add_templates, check_csrf, need_user, render
+
+router = APIRouter(include_in_schema=False)
+add_templates(Path(__file__).parent / "templates")
+FILERS = frozenset({"admin", "regulator", "enterprise"})
+add_nav("/filings", ("强检备案", "Mandatory filings"), FILERS)
+add_nav("/public/catalogue", ("强检目录", "Mandatory catalogue"), ALL_ROLES)
+
+MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
+COMMON = {"FILING_STATUS": FILING_STATUS, "FILING_USES": service.FILING_USES, "USES": USES,
+          "MODES": MODES, "FORMS": FORMS}
+INPUT_FIELDS = ("instrument_id", "use", "location", "institution_org_id", "contact_name", "contact_phone", "note")
+
+
+def _int(raw: str | None, default: int = 1) -> int:
+    try:
+        return max(1, min(int(raw or default), 100_000))
+    except ValueError:
+        return default
+
+
+def _qs(params, **kw) -> str:
+    keep = {k: v for k, v in params.items() if k not in ("page", "lang")}
+    return urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}})
+
+
+def _region_names(db, lang: str) -> dict[str, str]:
+    from jiliang.regions.service import names
+
+    return names(db, lang)
+
+
+# ------------------------------------------------------------------ catalogue (public)
+
+
+@router.get("/public/catalogue")
+def catalogue_page(request: Request, db: DB, who: MaybeWho) -> Response:
+    params = request.query_params
+    q = (params.get("q") or "")[:100]
+    unconfirmed = params.get("unconfirmed") == "1"
+    nodes = catalogue.tree(db, who, q, unconfirmed)
+    export = urlencode({k: v for k, v in (("q", q), ("lang", request_lang(request))) if v})
+    return render(request, "catalogue.html", {
+        "who": who, **COMMON, "nodes": nodes, "q": q, "unconfirmed": unconfirmed,
+        "source": catalogue.SOURCE, "export": export,
+        "first": sum(1 for _ in nodes), "second": sum(len(n.children) for n in nodes),
+    })
+
+
+# ------------------------------------------------------------------ filings
+
+
+@router.get("/filings")
+def filing_list(request: Request, db: DB, who: MaybeWho) -> Response:
+    who = need_user(who)
+    params = request.query_params
+    filters = {k: v for k, v in params.items() if k in service.FILTERS and v}
+    q = params.get("q") or None
+    page = service.list_filings(db, who, q, filters, params.get("sort") or None, _int(params.get("page")), 25)
+    lang = request_lang(request)
+    export = urlencode({**filters, **({"q": q} if q else {}), "lang": lang})
+    return render(request, "filing_list.html", {
+        "who": who, **COMMON, "page": page, "q": q or "", "filters": filters, "export": export,
+        "names": service.names(db, page.items, lang), "region_names": _region_names(db, lang),
+        "can_file": who.is_admin or who.role == "enterprise",
+        "qs": lambda **kw: _qs(params, **kw),
+    })
+
+
+def _form(request: Request, db, who: Principal, values: dict[str, Any], errors: dict[str, str],
+          previous=None, status_code: int = 200) -> Response:
+    lang = request_lang(request)
+    instruments = service.fileable_instruments(db, who, request.query_params.get("find"))
+    chosen = values.get("instrument_id")
+    if previous is not None:
+        instruments = [db.get(Instrument, previous.instrument_id)]
+    elif chosen and str(chosen).isdigit() and all(str(i.id) != str(chosen) for i in instruments):
+        extra = [i for i in service.fileable_instruments(db, who, None, 100_000) if str(i.id) == str(chosen)]
+        instruments = extra + instruments
+    types = {t.id: (t.name_en if lang == "en" else t.name_zh) for t in db.scalars(select(InstrumentType))}
+    return render(request, "filing_form.html", {
+        "who": who, **COMMON, "values": values, "errors": errors, "previous": previous,
+        "instruments": instruments, "types": types, "institutions": service.institutions(db),
+    }, status_code)
+
+
+@router.get("/filings/new")
+def filing_new(request: Request, db: DB, who: MaybeWho) -> Response:
+    who = need_user(who)
+    if not (who.is_admin or who.role == "enterprise"):
+        service._owner_or_admin(who)
+    params = request.query_params
+    previous = None
+    values: dict[str, Any] = {}
+    if params.get("refile"):
+        previous = service.get(db, who, params["refile"])
+        values = {k: getattr(previous, k) for k in INPUT_FIELDS}
+    elif params.get("instrument_id", "").isdigit():
+        inst = db.get(Instrument, int(params["instrument_id"]))
+        if inst is not None and (who.is_admin or inst.owner_org_id == who.org_id):
+            values = {"instrument_id": inst.id, "location": inst.location or "",
+                      "use": inst.use if inst.use in service.FILING_USES else ""}
+    return _form(request, db, who, values, {}, previous)
+
+
+@router.post("/filings/new")
+async def filing_save(request: Request, db: DB, who: MaybeWho) -> Response:
+    who = need_user(who)
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    data = {k: str(form.get(k, "")).strip() for k in INPUT_FIELDS if k in form}
+    previous_id = str(form.get("previous_id", "")).strip()
+    previous = None
+    try:
+        if previous_id:
+            previous = service.get(db, who, previous_id)
+            changes = {k: v for k, v in data.items() if k != "instrument_id"}
+            if not changes.get("note"):
+                changes.pop("note", None)
+            f = service.refile(db, who, previous.id, changes)
+        else:
+            if not data.get("note"):
+                data.pop("note", None)
+            f = service.create(db, who, data)
+    except ValidationFailed as exc:
+        db.rollback()
+        idx = 1 if request_lang(request) == "en" else 0
+        return _form(request, db, who, data, {k: v[idx] for k, v in exc.errors.items()}, previous, 422)
+    except Conflict as exc:
+        db.rollback()
+        return _form(request, db, who, data, {"instrument_id": exc.message(request_lang(request))}, previous, 409)
+    return RedirectResponse(f"/filings/{f.id}?done=submitted", status_code=303)
+
+
+@router.get("/filings/unfiled")
+def unfiled_list(request: Request, db: DB, who: MaybeWho) -> Response:
+    who = need_user(who)
+    lang = request_lang(request)
+    params = request.query_params
+    filters = {k: v for k, v in params.items() if k in service.UNFILED_FILTERS and v}
+    q = params.get("q") or None
+    page = service.list_unfiled(db, who, q, filters, _int(params.get("page")), 25)
+    types = [(t.id, t.name_en if lang == "en" else t.name_zh) for t in db.scalars(
+        select(InstrumentType).where(InstrumentType.id.in_(catalogue.mandatory_type_ids())).order_by(InstrumentType.code))]
+    export = urlencode({**filters, **({"q": q} if q else {}), "lang": lang})
+    return render(request, "filing_unfiled.html", {
+        "who": who, **COMMON, "page": page, "q": q or "", "filters": filters, "types": types,
+        "names": service.unfiled_names(db, page.items, lang), "region_names": _region_names(db, lang),
+        "export": export, "can_file": who.is_admin or who.role == "enterprise",
+        "qs": lambda **kw: _qs(params, **kw),
+    })
+
+
+@router.get("/filings/{filing_id}")
+def filing_detail(request: Request, filing_id: int, db: DB, who: MaybeWho) -> Response:
+    return _detail(request, db, need_user(who), filing_id)
+
+
+def _detail(request: Request, db, who: Principal, filing_id: int, error: str | None = None,
+            status_code: int = 200) -> Response:
+    f = service.get(db, who, filing_id)
+    lang = request_lang(request)
+    item = db.get(catalogue.CatalogueItem, f.item_id) if f.item_id else None
+    can_review = f.status == "submitted" and (
+        who.is_admin or (who.is_regulator and who.covers_region(f.region_code, f.city_code)))
+    is_owner = who.is_admin or (who.role == "enterprise" and who.org_id == f.owner_org_id)
+    return render(request, "filing_detail.html", {
+        "who": who, **COMMON, "f": f, "item": item, "names": service.names(db, [f], lang),
+        "region_names": _region_names(db, lang), "entries": service.history(db, f), "error": error,
+        "can_review": can_review, "can_withdraw": is_owner and f.status in ("submitted", "approved"),
+        "can_refile": is_owner and f.status in ("rejected", "withdrawn"),
+        "still_unfiled": service.is_unfiled(db, f.instrument_id),
+    }, status_code)
+
+
+def _action(verb: str):
+    def view(request: Request, filing_id: int, db: DB, who: MaybeWho,
+             reason: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+        who = need_user(who)
+        check_csrf(request, csrf)
+        try:
+            getattr(service, verb)(db, who, filing_id, reason or None)
+        except (ValidationFailed, Conflict) as exc:
+            db.rollback()
+            return _detail(request, db, who, filing_id, exc.message(request_lang(request)), exc.status_code)
+        return RedirectResponse(f"/filings/{filing_id}?done={verb}", status_code=303)
+
+    return view
+
+
+for _verb in ("approve", "reject", "withdraw"):
+    router.add_api_route(f"/filings/{{filing_id}}/{_verb}", _action(_verb), methods=["POST"])
