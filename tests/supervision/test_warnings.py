@@ -181,7 +181,7 @@ def test_run_applies_rules_and_moves_statuses(scratch):
 
     # a second run the same day changes nothing and queues nothing
     again = warnings.run(db, TODAY)
-    assert again["queued"] == 0 and again["county_summaries"] == 0 and again["moved"] == 0
+    assert again["queued"] == 0 and again["region_summaries"] == 0 and again["moved"] == 0
     assert again["warnings"] == summary["warnings"]
 
 
@@ -252,7 +252,7 @@ def test_nightly_twice_and_after_a_restart_never_duplicates(platform):
     assert _notice_count() == after_first
     reset_engine()  # a restarted server: a new engine and new connections
     third = jobs.run_nightly("supervision.warnings.nightly")["supervision.warnings.nightly"]
-    assert third["ok"] and third["summary"]["queued"] == 0 and third["summary"]["county_summaries"] == 0
+    assert third["ok"] and third["summary"]["queued"] == 0 and third["summary"]["region_summaries"] == 0
     assert _notice_count() == after_first
     # the demo run of today already queued them: there are notices, one inbox item each
     assert after_first[0] > 0 and after_first[0] == after_first[1]
@@ -267,6 +267,9 @@ def test_demo_run_warned_owners_and_county_regulators(db):
     warned_owners = db.scalar(select(func.count(func.distinct(Notice.org_id))).where(Notice.topic == "warning"))
     assert warned_owners >= owners
     county_notes = db.scalars(select(Notice).join(Organisation, Organisation.id == Notice.org_id)
-                              .where(Notice.topic == "county_summary")).all()
+                              .where(Notice.topic == "region_summary")).all()
     counties = set(db.scalars(select(InstrumentWarning.region_code).distinct()))
-    assert {n.dedup_key.split(":")[1] for n in county_notes} >= counties
+    assert {n.dedup_key.split(":")[1] for n in county_notes} >= counties | {"610000", "610100"}
+    province_bureau = db.scalar(select(Organisation.id).where(Organisation.kind == "regulator",
+                                                              Organisation.region_code == "610000"))
+    assert any(n.org_id == province_bureau for n in county_notes)

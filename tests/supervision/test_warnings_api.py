@@ -53,6 +53,26 @@ def test_warning_summary(client, auth):
     assert call(client, auth, "GET", "/api/v1/supervision/warnings/summary", None).status_code == 401
 
 
+def test_warning_owners(client, auth, db):
+    from sqlalchemy import func, select
+
+    from jiliang.supervision.warning_models import InstrumentWarning as W
+
+    r = call(client, auth, "GET", "/api/v1/supervision/warnings/owners?limit=5", "yanta")
+    assert r.status_code == 200
+    top = r.json()
+    assert 0 < len(top) <= 5
+    for row in top:
+        n = db.scalar(select(func.count()).select_from(W).where(W.owner_org_id == row["owner_org_id"],
+                                                                W.region_code == "610113"))
+        assert row["total"] == n == row["overdue"] + row["due_soon"] + row["past_life"]
+    assert [row["total"] for row in top] == sorted((row["total"] for row in top), reverse=True)
+    assert call(client, auth, "GET", "/api/v1/supervision/warnings/owners?region=610103", "yanta").status_code == 404
+    assert call(client, auth, "GET", "/api/v1/supervision/warnings/owners", "province").status_code == 200
+    assert call(client, auth, "GET", "/api/v1/supervision/warnings/owners", "enterprise").status_code == 403
+    assert call(client, auth, "GET", "/api/v1/supervision/warnings/owners", None).status_code == 401
+
+
 @pytest.mark.parametrize("user,status", [("admin", 200), ("province", 200), ("yanta", 200),
                                          ("enterprise", 403), ("labmanager", 403), (None, 401)])
 def test_warning_settings_read(client, auth, user, status):
@@ -103,7 +123,7 @@ def test_inbox_endpoints(client, auth):
     r = call(client, auth, "GET", "/api/v1/inbox?unread=true", "enterprise")
     assert r.status_code == 200
     items = r.json()["items"]
-    assert items and all(i["topic"] == "warning" for i in items)
+    assert any(i["topic"] == "warning" for i in items)
     unread = call(client, auth, "GET", "/api/v1/inbox/unread-count", "enterprise").json()["unread"]
     first = items[0]["id"]
     # somebody else's item is not found, whoever asks
@@ -114,7 +134,8 @@ def test_inbox_endpoints(client, auth):
     assert r.status_code == 200 and r.json()["unread"] == unread - 1
     assert call(client, auth, "POST", "/api/v1/inbox/{item}/read", "enterprise", item=0).status_code == 422
     assert call(client, auth, "GET", "/api/v1/inbox/unread-count", None).status_code == 401
-    assert call(client, auth, "GET", "/api/v1/inbox", "yanta").json()["items"][0]["topic"] == "county_summary"
+    topics = {i["topic"] for i in call(client, auth, "GET", "/api/v1/inbox?per_page=200", "yanta").json()["items"]}
+    assert "region_summary" in topics
     assert call(client, auth, "GET", "/api/v1/inbox", "admin").json()["total"] == 0
     assert call(client, auth, "GET", "/api/v1/inbox", None).status_code == 401
     r = call(client, auth, "POST", "/api/v1/inbox/read-all", "enterprise_b")

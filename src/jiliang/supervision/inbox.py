@@ -1,8 +1,8 @@
 """The in-app inbox: notices the in-app channel delivered to an organisation, read per user.
 
 A member of an organisation (enterprise, laboratory roles) reads the inbox of her organisation;
-a regulator reads the inbox of the regulator organisation of her region (the county summary of
-the early-warning run goes there). An administrator has no inbox.
+a regulator reads the inbox of the regulator organisation of her region (the daily summary of
+the early-warning run for her region goes there). An administrator has no inbox.
 """
 
 from __future__ import annotations

@@ -86,6 +86,13 @@ def warning_summary(db: DB, who: Who, region: RegionCode = None) -> dict[str, An
     return warnings.counts(db, who, region)
 
 
+@router.get("/api/v1/supervision/warnings/owners")
+def warning_owners(db: DB, who: Who, region: RegionCode = None,
+                   limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
+    """The owners with the most warnings in the scope (regulators, admin)."""
+    return warnings.by_owner(db, who, region, limit)
+
+
 @router.get("/api/v1/supervision/warnings/settings")
 def warning_settings(db: DB, who: Who, lang: Lang) -> dict[str, Any]:
     """The lead time of due-soon warnings: province value and overrides in scope."""

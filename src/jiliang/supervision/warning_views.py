@@ -67,13 +67,15 @@ def warning_list(request: Request, db: DB, who: MaybeWho) -> Response:
         names = {r.code: r.name(lang) for r in db.query(Region).filter(Region.parent_code == region.code)}
         children = [(code, names.get(code, code), figures) for code, figures in sorted(summary["by_region"].items())]
 
+    owners = warnings.by_owner(db, who, query["region"] or None, 10) if (who.is_admin or who.is_regulator) else []
+
     def qs(**changes: Any) -> str:
         merged = {**query, "page": str(page.page), **{k: str(v) for k, v in changes.items()}}
         return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
 
     return render(request, "warning_list.html", {
         "who": who, "page": page, "query": query, "qs": qs, "KINDS": KINDS, "summary": summary,
-        "region": region, "children": children,
+        "region": region, "children": children, "owners": owners,
     })
 
 

@@ -31,8 +31,8 @@ for her region (county beats city beats province).
 The nightly run (:func:`nightly`, registered as ``jiliang.supervision.warnings:nightly``) computes
 the current warnings into ``instrument_warnings`` (derived data, rewritten each run), moves
 statuses, queues one notice per owner per (rule, instrument, date) — dedup keys
-``due:{id}:{date}``, ``overdue:{id}:{date}``, ``life:{id}:{date}`` — and one summary a day per
-county to the county's regulator organisation, delivers the outbox, and writes the month's
+``due:{id}:{date}``, ``overdue:{id}:{date}``, ``life:{id}:{date}`` — and one summary a day to
+the regulator organisation of each county, city and the province with warnings, delivers the outbox, and writes the month's
 snapshot row per county (``warning_snapshots``; a re-run in the same month replaces the row).
 Running it twice, or after a restart, queues nothing new.
 """
@@ -357,28 +357,31 @@ def _move_statuses(session: Session, moves: list[tuple[int, str, str, str]]) -> 
     return moved
 
 
-def _county_summaries(session: Session, warnings: list[dict], today: date) -> list[outbox.NoticeIn]:
-    """One notice a day to each county's regulator organisation with the county's figures."""
-    per_county: dict[str, Counter] = defaultdict(Counter)
+def _region_summaries(session: Session, warnings: list[dict], today: date) -> list[outbox.NoticeIn]:
+    """One notice a day to the regulator organisation of each county, city and the province
+    with warnings, with the region's figures."""
+    per_region: dict[str, Counter] = defaultdict(Counter)
     for w in warnings:
-        per_county[w["region_code"]][w["kind"]] += 1
+        for code in (w["region_code"], w["city_code"], PROVINCE):
+            if code:
+                per_region[code][w["kind"]] += 1
     regulators = dict(session.execute(
         select(Organisation.region_code, func.min(Organisation.id))
         .where(Organisation.kind == "regulator", Organisation.status == "active")
         .group_by(Organisation.region_code)
     ).all())
     out = []
-    for county, counts in sorted(per_county.items()):
-        org = regulators.get(county)
+    for code, counts in sorted(per_region.items()):
+        org = regulators.get(code)
         if org is None:
             continue
         due, over, life = counts["due_soon"], counts["overdue"], counts["past_life"]
         out.append(outbox.NoticeIn(
-            org_id=org, topic="county_summary", dedup_key=f"summary:{county}:{today.isoformat()}",
-            title=(f"辖区计量器具预警汇总（{today.isoformat()}）", f"Early-warning summary of the county ({today.isoformat()})"),
+            org_id=org, topic="region_summary", dedup_key=f"summary:{code}:{today.isoformat()}",
+            title=(f"辖区计量器具预警汇总（{today.isoformat()}）", f"Early-warning summary of the region ({today.isoformat()})"),
             body=(f"即将到期 {due} 台，超期未检 {over} 台，超过使用年限 {life} 台。",
                   f"{due} due soon, {over} overdue, {life} past service life."),
-            link=f"/warnings?region={county}",
+            link=f"/warnings?region={code}",
         ))
     return out
 
@@ -432,7 +435,7 @@ def run(session: Session, today: date | None = None, notify: bool = True) -> dic
     summaries = 0
     if notify:
         queued = outbox.enqueue_many(session, computed.notices)
-        county_notes = _county_summaries(session, computed.warnings, today)
+        county_notes = _region_summaries(session, computed.warnings, today)
         summaries = outbox.enqueue_many(session, county_notes)
         delivered = sum(v["sent"] for v in outbox.deliver_pending(session).values())
     snapshot_rows = write_snapshot(session, today)
@@ -440,7 +443,7 @@ def run(session: Session, today: date | None = None, notify: bool = True) -> dic
     kinds = Counter(w["kind"] for w in computed.warnings)
     return {
         "day": today.isoformat(), "warnings": dict(kinds), "moved": moved, "queued": queued,
-        "county_summaries": summaries, "delivered": delivered, "snapshot_rows": snapshot_rows,
+        "region_summaries": summaries, "delivered": delivered, "snapshot_rows": snapshot_rows,
     }
 
 
@@ -649,3 +652,20 @@ def coverage(session: Session, principal: Principal, region_code: str | None = N
         "verified_on_time": verified, "verified_rate": round(verified / mandatory, 4) if mandatory else None,
         "filings_available": filings, "as_of": today.isoformat(),
     }
+
+
+def by_owner(session: Session, principal: Principal, region_code: str | None = None,
+             limit: int = 20) -> list[dict[str, Any]]:
+    """The owners with the most warnings in the scope (regulators, admin)."""
+    _need_regulator(principal)
+    region = resolve_region(session, principal, region_code)
+    W = InstrumentWarning
+    total = func.count().label("n")
+    stmt = _scoped(select(W.owner_org_id, total,
+                          func.count().filter(W.kind == "overdue"), func.count().filter(W.kind == "due_soon"),
+                          func.count().filter(W.kind == "past_life")), principal, region)
+    rows = session.execute(stmt.group_by(W.owner_org_id).order_by(total.desc(), W.owner_org_id).limit(limit)).all()
+    names = dict(session.execute(select(Organisation.id, Organisation.name)
+                                 .where(Organisation.id.in_([r[0] for r in rows]))).all()) if rows else {}
+    return [{"owner_org_id": org, "owner": names.get(org, ""), "total": n, "overdue": over,
+             "due_soon": due, "past_life": life} for org, n, over, due, life in rows]
