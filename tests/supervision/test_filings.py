@@ -56,7 +56,7 @@ def test_owner_files_county_regulator_approves_and_the_flag_goes(client, auth):
 
     r = call(client, auth, "GET", FILINGS + "?q={q}", "enterprise", q=inst["serial_no"])
     assert [(i["id"], i["status"]) for i in r.json()["items"]] == [(f["id"], "approved")]
-    assert _history(client, auth, f["id"]) == ["approve", "submit"]
+    assert _history(client, auth, f["id"]) == ["approve", "create"]
 
 
 def test_every_step_is_audited_and_nothing_is_deleted(client, auth, db):
@@ -86,8 +86,8 @@ def test_every_step_is_audited_and_nothing_is_deleted(client, auth, db):
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     assert inst["id"] in fx.unfiled_ids(client, auth, "enterprise", q=inst["serial_no"])
     assert call(client, auth, "POST", ONE + "/withdraw", "enterprise", id=second["id"]).status_code == 409
-    assert _history(client, auth, first["id"]) == ["reject", "submit"]
-    assert _history(client, auth, second["id"]) == ["withdraw", "approve", "refile"]
+    assert _history(client, auth, first["id"]) == ["reject", "create"]
+    assert _history(client, auth, second["id"]) == ["withdraw", "approve", "refile", "create"]
     rows = db.scalars(select(Filing).where(Filing.instrument_id == inst["id"]).order_by(Filing.id)).all()
     assert [f.status for f in rows] == ["rejected", "withdrawn"]
 
@@ -210,3 +210,48 @@ def test_demo_filings_cover_every_status_and_leave_some_unfiled(db):
     statuses = set(db.scalars(select(Filing.status).where(Filing.submitted_by.is_(None)).distinct()))
     assert {"approved", "submitted", "rejected"} <= statuses
     assert db.scalar(select(func.count()).select_from(unfiled_query().subquery())) > 0
+
+
+def _sheet(rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["出厂编号", "用途", "安装使用地点", "检定机构", "联系人", "联系电话"])
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def test_bulk_filing_reports_every_row_and_files_all_or_valid_only(client, auth, db):
+    from jiliang.orgs.models import Organisation
+    from rolecheck import exercised
+
+    exercised("POST", FILINGS + "/import")
+    institute = db.get(Organisation, fx.institution_id()).name
+    good, other = fx.new_instrument(), fx.new_instrument("enterprise_b")
+    sheet = _sheet([
+        [good["serial_no"], "贸易结算", "一楼收银台", institute, "王经理", "13800000000"],
+        [other["serial_no"], "trade_settlement", "仓库", institute, "王经理", "13800000000"],
+        [good["serial_no"] + "X", "贸易结算", "仓库", "不存在的机构", "王经理", ""],
+    ])
+
+    def send(user, **form):
+        return client.post(FILINGS + "/import", headers=auth(user), data=form,
+                           files={"file": ("filings.csv", sheet, "text/csv")})
+
+    r = send("enterprise")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["rows"], report["valid"], report["imported"]) == (3, 1, 0)
+    assert {(e["row"], e["field"]) for e in report["errors"]} == {(3, "serial_no"), (4, "serial_no"),
+                                                                   (4, "institution")}
+    assert good["id"] in fx.unfiled_ids(client, auth, "enterprise", q=good["serial_no"])
+    assert send("enterprise", dry_run="true").json()["imported"] == 0
+    r = send("enterprise", valid_only="true")
+    assert r.json()["imported"] == 1
+    mine = call(client, auth, "GET", FILINGS + "?q={q}", "enterprise", q=good["serial_no"]).json()["items"]
+    assert [(i["status"], i["location"]) for i in mine] == [("submitted", "一楼收银台")]
+    assert send("labmanager").status_code == 403
+    assert send("yanta").status_code == 403
+    assert send(None).status_code == 401
+    bad = client.post(FILINGS + "/import", headers=auth("enterprise"),
+                      files={"file": ("x.txt", b"hello", "text/plain")})
+    assert bad.status_code == 422

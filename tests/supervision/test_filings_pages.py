@@ -60,3 +60,17 @@ def test_regulator_reviews_on_the_page(browser_of, client, auth):
     # the neighbouring county does not see it; a lab has no filing pages
     assert browser_of("beilin").get(f"/filings/{f['id']}").status_code == 404
     assert browser_of("labmanager").get("/filings").status_code == 403
+
+
+def test_bulk_filing_page(browser_of):
+    c = browser_of("enterprise")
+    inst = fx.new_instrument()
+    page = c.get("/filings/import")
+    assert page.status_code == 200 and "批量备案" in page.text
+    assert c.get("/filings/import/template.csv").content.decode("utf-8-sig").startswith("出厂编号")
+    sheet = ("出厂编号,用途,安装使用地点,检定机构（ID）,联系人,联系电话\n"
+             f"{inst['serial_no']},贸易结算,收银台,{fx.institution_id()},王经理,13800000000\n").encode()
+    r = c.post("/filings/import", data={"csrf": fx.csrf_of(page.text), "mode": "all"},
+               files={"file": ("f.csv", sheet, "text/csv")})
+    assert r.status_code == 200 and "已导入 1 条" in r.text
+    assert browser_of("labmanager").get("/filings/import").status_code == 403

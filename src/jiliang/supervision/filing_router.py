@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
@@ -15,7 +15,7 @@ from pydantic import Field as PydanticField
 from jiliang.api.deps import DB, optional_principal, principal, request_lang
 from jiliang.core import audit, resources
 from jiliang.core.errors import NotFound
-from jiliang.core.importer import to_csv, to_xlsx
+from jiliang.core.importer import MAX_FILE_BYTES, to_csv, to_xlsx
 from jiliang.core.security import Principal
 from jiliang.supervision import catalogue
 from jiliang.supervision import filing_service as service
@@ -158,6 +158,17 @@ def export_filings(db: DB, who: Who, lang: Lang, format: Literal["csv", "xlsx"] 
                                  "city_code": city_code}.items() if v}
     header, rows = service.export_rows(db, who, q, filters, None, lang)
     return _file(header, rows, "filings", format)
+
+
+@router.post("/filings/import", summary="File many instruments from an xlsx/csv sheet (owner)",
+             description="Columns (Chinese or English labels, or keys): serial_no or instrument_id, use, "
+             "location, institution (name) or institution_org_id, contact_name, contact_phone, note. "
+             "Every row is checked; with any error nothing is filed unless valid_only; dry_run files nothing.")
+def import_filings(db: DB, who: Who, file: Annotated[UploadFile, File()],
+                   dry_run: Annotated[bool, Form()] = False,
+                   valid_only: Annotated[bool, Form()] = False) -> dict[str, Any]:
+    content = file.file.read(MAX_FILE_BYTES + 1)
+    return service.import_filings(db, who, file.filename or "", content, dry_run, valid_only).to_dict()
 
 
 @router.get("/filings/{filing_id}", summary="One filing with its audit trail")

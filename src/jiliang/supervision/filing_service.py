@@ -251,22 +251,38 @@ def _open_filing(session: Session, instrument_id: int) -> Filing | None:
                                                Filing.status.in_(OPEN_STATUSES)).limit(1))
 
 
-def create(session: Session, who: Principal, data: dict[str, Any], previous: Filing | None = None) -> Filing:
-    """File one instrument (status ``submitted``)."""
+def _prepare(session: Session, who: Principal, values: dict[str, Any], obj: Any) -> dict[str, Any]:
+    """Checks and derived columns of a new filing (used by every path that creates one)."""
     _owner_or_admin(who)
-    values = resources.clean(FILING_INPUT, data)
     inst, item = _checked_instrument(session, who, values["instrument_id"])
     _checked_institution(session, values["institution_org_id"])
     if _open_filing(session, inst.id) is not None:
         raise Conflict("该器具已有待审核或已生效的备案", "The instrument already has a submitted or approved filing")
     owner = session.get(Organisation, inst.owner_org_id)
-    f = Filing(**values, owner_org_id=inst.owner_org_id, owner_name=owner.name if owner else "",
-               serial_no=inst.serial_no, item_id=item.id, region_code=inst.region_code,
-               city_code=inst.city_code, status="submitted", submitted_at=utcnow(),
-               submitted_by=who.user_id or None, previous_id=previous.id if previous else None)
-    session.add(f)
-    session.flush()
-    audit.record(session, who, "refile" if previous else "submit", ENTITY, f.id, after=audit.snapshot(f))
+    return {**values, "owner_org_id": inst.owner_org_id, "owner_name": owner.name if owner else "",
+            "serial_no": inst.serial_no, "item_id": item.id, "region_code": inst.region_code,
+            "city_code": inst.city_code, "status": "submitted", "submitted_at": utcnow(),
+            "submitted_by": who.user_id or None}
+
+
+class _FilingWrite(FilingPolicy):
+    def can_write(self, principal: Principal | None, values: dict[str, Any], session: Session) -> None:
+        _owner_or_admin(require(principal), values.get("owner_org_id"))
+
+
+FILING_INPUT.prepare = _prepare
+FILING_INPUT.policy = _FilingWrite()
+
+
+def create(session: Session, who: Principal, data: dict[str, Any], previous: Filing | None = None) -> Filing:
+    """File one instrument (status ``submitted``); audited as ``create`` (and ``refile`` when it
+    replaces a rejected or withdrawn filing)."""
+    _owner_or_admin(who)
+    f = resources.create(session, who, FILING_INPUT, data)
+    if previous is not None:
+        f.previous_id = previous.id
+        session.flush()
+        audit.record(session, who, "refile", ENTITY, f.id, after={"previous_id": previous.id})
     _notify_regulator(session, f)
     return f
 
@@ -456,3 +472,59 @@ def is_unfiled(session: Session, instrument_id: int) -> bool:
     """Whether one instrument carries the should-be-filed flag (no scope: the caller checked)."""
     stmt = catalogue.unfiled_query(None).where(Instrument.id == instrument_id)
     return session.scalar(select(func.count()).select_from(stmt.subquery())) == 1
+
+
+# ------------------------------------------------------------------ bulk filing from a spreadsheet
+
+IMPORT_COLUMNS: dict[str, tuple[str, str]] = {
+    "serial_no": ("出厂编号", "Serial no."),
+    "instrument_id": ("器具编号（ID）", "Instrument ID"),
+    "use": ("用途", "Use"),
+    "location": ("安装使用地点", "Location"),
+    "institution": ("检定机构", "Verification institution"),
+    "institution_org_id": ("检定机构（ID）", "Verification institution ID"),
+    "contact_name": ("联系人", "Contact"),
+    "contact_phone": ("联系电话", "Contact phone"),
+    "note": ("备注", "Note"),
+}
+
+
+def _import_preprocess(session: Session, who: Principal):
+    """Resolve a serial number to the caller's instrument and an institution name to its id."""
+    from jiliang.instruments.service import INSTRUMENTS
+
+    labs = {o.name: o.id for o in institutions(session)}
+
+    def run(row: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        data = {k: (str(v).strip() if v is not None else None) for k, v in row.items()}
+        problems: list[tuple[str, str]] = []
+        serial = data.pop("serial_no", None)
+        if serial and not data.get("instrument_id"):
+            found = list(session.scalars(INSTRUMENTS.policy.scope(who, select(Instrument.id)).where(
+                Instrument.serial_no == serial.replace("\x00", "")).limit(2)))
+            if len(found) == 1:
+                data["instrument_id"] = found[0]
+            else:
+                problems.append(("serial_no", "本单位没有唯一对应此出厂编号的器具 / no single instrument of "
+                                              "yours has this serial number"))
+        name = data.pop("institution", None)
+        if name and not data.get("institution_org_id"):
+            if name in labs:
+                data["institution_org_id"] = labs[name]
+            else:
+                problems.append(("institution", "不是已登记的检定机构 / not a registered verification institution"))
+        if not data.get("note"):
+            data.pop("note", None)
+        return data, problems
+
+    return run
+
+
+def import_filings(session: Session, who: Principal, filename: str, content: bytes,
+                   dry_run: bool = False, valid_only: bool = False):
+    """File many instruments from an xlsx/csv sheet; every row is checked and reported."""
+    from jiliang.core.importer import import_rows, read_rows
+
+    _owner_or_admin(who)
+    rows = read_rows(filename, content, IMPORT_COLUMNS, ("use", "location", "contact_name", "contact_phone"))
+    return import_rows(session, who, FILING_INPUT, rows, _import_preprocess(session, who), dry_run, valid_only)

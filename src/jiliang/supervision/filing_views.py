@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from jiliang.api.deps import DB, optional_principal, request_lang
-from jiliang.core.errors import Conflict, ValidationFailed
+from jiliang.core.errors import Conflict, DomainError, ValidationFailed
+from jiliang.core.importer import MAX_FILE_BYTES, template_csv
 from jiliang.core.security import Principal
 from jiliang.instruments.models import USES, Instrument, InstrumentType
 from jiliang.supervision import catalogue
@@ -170,6 +171,35 @@ def unfiled_list(request: Request, db: DB, who: MaybeWho) -> Response:
         "export": export, "can_file": who.is_admin or who.role == "enterprise",
         "qs": lambda **kw: _qs(params, **kw),
     })
+
+
+@router.get("/filings/import")
+def filing_import_form(request: Request, who: MaybeWho) -> Response:
+    who = need_user(who)
+    service._owner_or_admin(who)
+    return render(request, "filing_import.html", {"who": who, "report": None})
+
+
+@router.get("/filings/import/template.csv")
+def filing_import_template(request: Request) -> Response:
+    return Response(template_csv(service.IMPORT_COLUMNS, request_lang(request)), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="filings-template.csv"'})
+
+
+@router.post("/filings/import")
+def filing_import(request: Request, db: DB, who: MaybeWho, file: Annotated[UploadFile, File()],
+                  mode: Annotated[str, Form()] = "all", csrf: Annotated[str, Form()] = "") -> Response:
+    who = need_user(who)
+    check_csrf(request, csrf)
+    content = file.file.read(MAX_FILE_BYTES + 1)
+    ctx: dict[str, Any] = {"who": who, "report": None}
+    try:
+        ctx["report"] = service.import_filings(db, who, file.filename or "", content,
+                                               mode == "dry_run", mode == "valid_only")
+    except DomainError as exc:
+        ctx["error"] = exc.message(request_lang(request))
+        return render(request, "filing_import.html", ctx, 422)
+    return render(request, "filing_import.html", ctx)
 
 
 @router.get("/filings/{filing_id}")
