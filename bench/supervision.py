@@ -33,7 +33,7 @@ import registry  # noqa: E402  (the generator, database set-up, timing and machi
 
 SECTION = "## Supervision (issue 7)"
 BEGIN, END = "<!-- supervision:begin -->", "<!-- supervision:end -->"
-TARGETS_MS = {"map": 300.0, "list": 50.0}
+TARGETS_MS = {"map": 300.0, "list": 50.0}  # coverage: for information
 console = registry.console
 
 
@@ -47,6 +47,29 @@ def _busiest_county(session) -> str:
         select(W.region_code, func.count()).where(W.kind == "overdue")
         .group_by(W.region_code).order_by(func.count().desc()).limit(1)
     ).one()[0]
+
+
+def ensure_catalogue_links() -> int:
+    """Coverage needs types mapped to the catalogue; a database generated before the catalogue
+    data shipped gets one synthetic periodic item for every mandatory type (bench data only)."""
+    from sqlalchemy import func, select
+
+    from jiliang.core.db import session_scope
+    from jiliang.instruments.models import InstrumentType
+    from jiliang.supervision.catalogue_models import CatalogueItem, TypeCatalogueLink
+
+    with session_scope() as session:
+        links = session.scalar(select(func.count()).select_from(TypeCatalogueLink)) or 0
+        if links:
+            return links
+        item = CatalogueItem(code="BENCH", level=1, name_zh="基准测试", name_en="Bench", form="periodic", uses=[],
+                             source="bench/supervision.py (synthetic)", confirmed=False, status="active")
+        session.add(item)
+        session.flush()
+        types = list(session.scalars(select(InstrumentType.id).where(InstrumentType.mandatory.is_(True))))
+        session.add_all([TypeCatalogueLink(type_id=t, item_id=item.id) for t in types])
+        console.print(f"linked {len(types)} mandatory types to a synthetic catalogue item")
+        return len(types)
 
 
 def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
@@ -78,13 +101,19 @@ def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
         with session_scope() as session:
             warnings.list_warnings(session, county_reg, kind="overdue", page=1 + (i % 3), per_page=25)
 
+    def coverage_call(_i: int) -> None:
+        with session_scope() as session:
+            warnings.coverage(session, province, "610000")
+
     figures = []
-    for name, what, fn in (
-        ("map", "province 610000: dashboard.build + warning counts by city + 12-month trend", map_call),
-        ("list", f"county {county} overdue list ({overdue_n:,} rows), page of 25 by due date", list_call),
+    for name, what, fn, n in (
+        ("map", "province 610000: dashboard.build + warning counts by city + 12-month trend", map_call, repeat),
+        ("list", f"county {county} overdue list ({overdue_n:,} rows), page of 25 by due date", list_call, repeat),
+        ("coverage", "province 610000 coverage (filed vs verified on time), live count", coverage_call,
+         max(10, repeat // 10)),
     ):
-        with console.status(f"{name} ×{repeat}"):
-            figures.append(registry.Figure(name, what, registry.timed(fn, repeat, warmup)))
+        with console.status(f"{name} ×{n}"):
+            figures.append(registry.Figure(name, what, registry.timed(fn, n, min(warmup, n))))
     nightly = {}
     for label, day in (("tomorrow", date.today() + timedelta(days=1)), ("today again", date.today())):
         with console.status(f"nightly run ({label})"), session_scope() as session:
@@ -111,9 +140,11 @@ def markdown(figures, nightly, info, rows, command, repeat, warmup) -> str:
         "|---|---|--:|--:|--:|--:|--:|---|",
     ]
     for f in figures:
-        target = TARGETS_MS[f.name]
+        target = TARGETS_MS.get(f.name)
+        verdict = "—" if target is None else ("pass" if f.p95 < target else "**fail**")
+        shown = f"< {target:g}" if target else "—"
         lines.append(f"| {f.name} | {f.what} | {len(f.samples)} | {f.p50:.1f} | {f.p95:.1f} | {f.mean:.1f} | "
-                     f"< {target:g} | {'pass' if f.p95 < target else '**fail**'} |")
+                     f"{shown} | {verdict} |")
     lines += ["", "| nightly early-warning run | seconds | warnings | moved | notices queued | delivered |",
               "|---|--:|---|--:|--:|--:|"]
     for label, (seconds, s) in nightly.items():
@@ -173,15 +204,16 @@ def main(argv: list[str] | None = None) -> int:
 
     with session_scope() as session:
         rows = session.scalar(select(func.count()).select_from(Instrument)) or 0
+    ensure_catalogue_links()
     figures, nightly = measure(args.repeat, args.warmup)
     for f in figures:
-        console.print(f"{f.name}: p50 {f.p50:.1f} ms, p95 {f.p95:.1f} ms (target < {TARGETS_MS[f.name]:g})")
+        console.print(f"{f.name}: p50 {f.p50:.1f} ms, p95 {f.p95:.1f} ms (target {TARGETS_MS.get(f.name, '—')})")
     for label, (seconds, s) in nightly.items():
         console.print(f"nightly {label}: {seconds:.1f} s {s}")
     if not args.no_write:
         command = " ".join([".venv/bin/python", "bench/supervision.py", *map(shlex.quote, sys.argv[1:])])
         write_results(markdown(figures, nightly, registry.machine(), rows, command, args.repeat, args.warmup))
-    return 0 if all(f.p95 < TARGETS_MS[f.name] for f in figures) else 1
+    return 0 if all(f.p95 < TARGETS_MS[f.name] for f in figures if f.name in TARGETS_MS) else 1
 
 
 if __name__ == "__main__":
