@@ -91,3 +91,18 @@ def test_enterprise_reads_its_warnings_in_the_inbox(page: Page, sign_in):
     expect(page.get_by_test_id("inbox-unread")).to_have_text(str(unread - 1))
     page.goto("/warnings")
     expect(page.get_by_test_id("warning-list").locator("tbody tr").first).to_be_visible()
+
+
+def test_county_regulator_sets_the_lead_time(page: Page, sign_in):
+    sign_in("yanta")
+    page.goto("/warnings/settings")
+    form = page.locator("form.form")
+    form.locator("select[name=region_code]").select_option("610113")
+    form.locator("input[name=lead_days]").fill("四十")
+    form.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("error-lead_days")).to_contain_text("提前天数")
+    expect(form.locator("input[name=lead_days]")).to_have_value("四十")  # what was typed stays
+    form.locator("input[name=lead_days]").fill("15")  # the default: other tests rely on it
+    form.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"/warnings/settings\?saved=1$"))
+    expect(page.get_by_test_id("my-lead")).to_have_text("15")
