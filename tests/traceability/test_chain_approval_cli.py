@@ -113,3 +113,6 @@ def test_cli_nightly(platform):
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["checked"] == summary["traceable"] + summary["broken"] and summary["labs"] >= 1
+    yanta = json.loads(runner.invoke(app, ["trace", "nightly", "--region", "610113", "--json"]).stdout)
+    assert 1 <= yanta["labs"] <= summary["labs"] and yanta["checked"] <= summary["checked"]
+    assert runner.invoke(app, ["trace", "nightly", "--region", "61"]).exit_code == 2

@@ -38,7 +38,9 @@ import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -117,17 +119,23 @@ def _fix(kind: str, ident: int | None, url: str) -> dict:
 _SUBJECT_URLS = {"standard": "/standards/{}", "device": "/standard-devices/{}", "material": "/materials/{}"}
 
 
-def _to_unit(value: float, unit: str, target: str) -> float | None:
-    """``value`` in ``unit`` expressed in ``target``, or None when the two do not convert."""
+@lru_cache(maxsize=1024)
+def _factor(unit: str, target: str) -> float | None:
+    """How many ``target`` one ``unit`` is, or None when the two do not convert."""
     if unit.strip() == target.strip():
-        return value
+        return 1.0
     try:
         from jiliang.uncertainty.model import unit_registry
 
-        ureg = unit_registry()
-        return float(ureg.Quantity(value, unit).to(target).magnitude)
+        return float(unit_registry().Quantity(1.0, unit).to(target).magnitude)
     except Exception:  # pint raises many kinds; all mean "not convertible"
         return None
+
+
+def _to_unit(value: float, unit: str, target: str) -> float | None:
+    """``value`` in ``unit`` expressed in ``target``, or None when the two do not convert."""
+    factor = _factor(unit, target)
+    return None if factor is None else value * factor
 
 
 def compare_u(lower: float | None, lower_unit: str | None, upper: float | None,
@@ -163,6 +171,7 @@ class Checker:
         self._recs: dict[int, RecInfo | None] = {}
         self._parts: dict[tuple[int, bool], Part] = {}
         self._lab_names: dict[int, str] = {}
+        self._certs: dict[int, tuple[str, str] | None] = {}
         if preload:
             self._preload()
 
@@ -226,8 +235,13 @@ class Checker:
                        list(rec.standard_ids or []), list(rec.device_ids or []), list(rec.material_ids or []),
                        rec.unit, u_min, tur_min, rec.lapsed_override)
 
-    def _cert_of(self, record_id: int) -> Certificate | None:
-        return self.s.scalar(select(Certificate).where(Certificate.record_id == record_id))
+    def _cert_of(self, record_id: int) -> tuple[str, str] | None:
+        """(number, status) of the certificate issued from a record, once per record."""
+        if record_id not in self._certs:
+            row = self.s.execute(select(Certificate.number, Certificate.status)
+                                 .where(Certificate.record_id == record_id)).first()
+            self._certs[record_id] = (row[0], row[1]) if row else None
+        return self._certs[record_id]
 
     # ---------------------------------------------------------------- subjects
 
@@ -461,12 +475,13 @@ class Checker:
                 "source_not_approved", 2, ssubject, f"来源记录 {src.number} 未批准（{src.status}）",
                 f"Source record {src.number} is not approved ({src.status})", sfix, rid))
         cert = self._cert_of(src.id)
-        if cert is not None and cert.status in ("revoked", "superseded"):
+        if cert is not None and cert[1] in ("revoked", "superseded"):
+            number, status = cert
             part.gaps.append(_gap(
-                "source_revoked" if cert.status == "revoked" else "source_superseded", 2, ssubject,
-                f"来源记录 {src.number} 的证书 {cert.number} 已{'撤销' if cert.status == 'revoked' else '被替代'}",
-                f"The certificate {cert.number} of source record {src.number} is {cert.status}",
-                _fix("certificate", cert.id, f"/certificates/{cert.number}"), rid))
+                "source_revoked" if status == "revoked" else "source_superseded", 2, ssubject,
+                f"来源记录 {src.number} 的证书 {number} 已{'撤销' if status == 'revoked' else '被替代'}",
+                f"The certificate {number} of source record {src.number} is {status}",
+                _fix("certificate", None, f"/certificates/{quote(number, safe='')}"), rid))
         verdict, _ratio = compare_u(link.expanded_uncertainty, link.unit, src.u_min, src.unit)
         self._u_verdict(part, verdict, 2, subject, sid, link_fix,
                         (f"溯源关系的 U = {link.expanded_uncertainty} {link.unit or ''}",

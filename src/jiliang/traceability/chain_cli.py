@@ -62,16 +62,27 @@ def _print(result: dict, number: str, en: bool) -> None:
 
 
 def _nightly(
+    region: Annotated[str | None, typer.Option(help="only the labs in this region (6-digit code)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Check every approved record's chain now and store the per-lab reports (as the nightly job)."""
+    from sqlalchemy import or_, select
+
     from jiliang.bootstrap import prepare_database
     from jiliang.core.db import session_scope
+    from jiliang.orgs.models import Organisation
     from jiliang.traceability.chain import nightly
 
+    if region is not None and not (len(region) == 6 and region.isdigit()):
+        err.print("--region: a 6-digit region code", markup=False)
+        raise typer.Exit(2)
     prepare_database()
     with session_scope() as session:
-        summary = nightly(session)
+        labs = None
+        if region is not None and not region.endswith("0000"):
+            labs = list(session.scalars(select(Organisation.id).where(
+                or_(Organisation.region_code == region, Organisation.city_code == region))))
+        summary = nightly(session, labs)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
     else:
