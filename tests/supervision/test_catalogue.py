@@ -155,3 +155,19 @@ def test_the_public_page_shows_the_unconfirmed_mark(app):
     assert "实施强制管理的计量器具目录" in page.text and "未核实" in page.text and "以检定证书载明的有效期为准" in page.text
     en = client.get("/public/catalogue?lang=en&q=water")
     assert "unconfirmed" in en.text and 'data-code="4.1"' in en.text and 'data-code="1.1"' not in en.text
+
+
+def test_the_certificate_wins_over_the_catalogue_defaults():
+    from datetime import date
+
+    periodic = CatalogueItem(code="x", level=2, form="periodic", period_months=12)
+    life = CatalogueItem(code="y", level=2, form="initial_life", service_life_months=72)
+    scrap = CatalogueItem(code="z", level=2, form="initial_scrap")
+    verified = date(2024, 2, 29)
+    certificate = date(2024, 8, 31)  # a shorter validity stated on the certificate
+    assert catalogue.effective_due(certificate, verified, periodic) == certificate
+    assert catalogue.effective_due(certificate, verified, life) == certificate
+    assert catalogue.effective_due(None, verified, periodic) == date(2025, 2, 28)
+    assert catalogue.effective_due(None, verified, life) == date(2030, 2, 28)
+    assert catalogue.effective_due(None, verified, scrap) is None
+    assert catalogue.effective_due(None, None, periodic) is None

@@ -8,10 +8,12 @@ regulations; an instrument's own certificate validity (``instruments.due_date``)
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources as importlib_resources
 from typing import Any
 
@@ -298,6 +300,36 @@ def export_rows(nodes: list[Node], lang: str) -> tuple[list[str], list[list[Any]
                 ", ".join(t.code for t in n.types), "" if n.instruments is None else n.instruments, i.source,
             ])
     return header, rows
+
+
+# ------------------------------------------------------------------ due dates
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def effective_due(certificate_due: date | None, last_verified: date | None,
+                  item: CatalogueItem | None) -> date | None:
+    """When an instrument must next be verified or replaced.
+
+    The certificate wins: its stated validity (``instruments.due_date``) is the answer whenever
+    present. Without it, the catalogue's default applies from the last verification: the period
+    for periodic verification, the service life for initial-only items with a limited life; an
+    item scrapped when out of tolerance has no due date.
+    """
+    if certificate_due is not None:
+        return certificate_due
+    if last_verified is None or item is None:
+        return None
+    if item.form == "periodic" and item.period_months:
+        return add_months(last_verified, item.period_months)
+    if item.form == "initial_life" and item.service_life_months:
+        return add_months(last_verified, item.service_life_months)
+    return None
 
 
 # ------------------------------------------------------------------ should be filed

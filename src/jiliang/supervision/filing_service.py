@@ -208,7 +208,7 @@ def export_rows(session: Session, who: Principal, q: str | None, filters: dict[s
 # ------------------------------------------------------------------ writing
 
 
-def _owner_or_admin(who: Principal, org_id: int | None = None) -> None:
+def check_filer(who: Principal, org_id: int | None = None) -> None:
     if who.is_admin:
         return
     if who.role != "enterprise" or who.org_id is None:
@@ -253,7 +253,7 @@ def _open_filing(session: Session, instrument_id: int) -> Filing | None:
 
 def _prepare(session: Session, who: Principal, values: dict[str, Any], obj: Any) -> dict[str, Any]:
     """Checks and derived columns of a new filing (used by every path that creates one)."""
-    _owner_or_admin(who)
+    check_filer(who)
     inst, item = _checked_instrument(session, who, values["instrument_id"])
     _checked_institution(session, values["institution_org_id"])
     if _open_filing(session, inst.id) is not None:
@@ -267,7 +267,7 @@ def _prepare(session: Session, who: Principal, values: dict[str, Any], obj: Any)
 
 class _FilingWrite(FilingPolicy):
     def can_write(self, principal: Principal | None, values: dict[str, Any], session: Session) -> None:
-        _owner_or_admin(require(principal), values.get("owner_org_id"))
+        check_filer(require(principal), values.get("owner_org_id"))
 
 
 FILING_INPUT.prepare = _prepare
@@ -277,7 +277,7 @@ FILING_INPUT.policy = _FilingWrite()
 def create(session: Session, who: Principal, data: dict[str, Any], previous: Filing | None = None) -> Filing:
     """File one instrument (status ``submitted``); audited as ``create`` (and ``refile`` when it
     replaces a rejected or withdrawn filing)."""
-    _owner_or_admin(who)
+    check_filer(who)
     f = resources.create(session, who, FILING_INPUT, data)
     if previous is not None:
         f.previous_id = previous.id
@@ -290,7 +290,7 @@ def create(session: Session, who: Principal, data: dict[str, Any], previous: Fil
 def refile(session: Session, who: Principal, filing_id: Any, changes: dict[str, Any]) -> Filing:
     """A new filing from a rejected or withdrawn one, with the owner's corrections."""
     old = get(session, who, filing_id)
-    _owner_or_admin(who, old.owner_org_id)
+    check_filer(who, old.owner_org_id)
     if old.status not in ("rejected", "withdrawn"):
         raise Conflict("只有已退回或已撤回的备案可以重新提交", "Only a rejected or withdrawn filing can be refiled")
     if "instrument_id" in changes:
@@ -340,7 +340,7 @@ def reject(session: Session, who: Principal, filing_id: Any, reason: str | None)
 
 def withdraw(session: Session, who: Principal, filing_id: Any, reason: str | None = None) -> Filing:
     f = get(session, who, filing_id)
-    _owner_or_admin(who, f.owner_org_id)
+    check_filer(who, f.owner_org_id)
     if f.status not in OPEN_STATUSES:
         raise Conflict("只有待审核或已备案的备案可以撤回", "Only a submitted or approved filing can be withdrawn")
     reason = _reason(reason, False)
@@ -525,6 +525,6 @@ def import_filings(session: Session, who: Principal, filename: str, content: byt
     """File many instruments from an xlsx/csv sheet; every row is checked and reported."""
     from jiliang.core.importer import import_rows, read_rows
 
-    _owner_or_admin(who)
+    check_filer(who)
     rows = read_rows(filename, content, IMPORT_COLUMNS, ("use", "location", "contact_name", "contact_phone"))
     return import_rows(session, who, FILING_INPUT, rows, _import_preprocess(session, who), dry_run, valid_only)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.core.errors import Conflict, DomainError, ValidationFailed
 from jiliang.core.importer import MAX_FILE_BYTES, template_csv
+from jiliang.core.resources import MAX_INT
 from jiliang.core.security import Principal
 from jiliang.instruments.models import USES, Instrument, InstrumentType
 from jiliang.supervision import catalogue
@@ -97,8 +98,9 @@ def _form(request: Request, db, who: Principal, values: dict[str, Any], errors: 
     if previous is not None:
         instruments = [db.get(Instrument, previous.instrument_id)]
     elif chosen and str(chosen).isdigit() and all(str(i.id) != str(chosen) for i in instruments):
-        extra = [i for i in service.fileable_instruments(db, who, None, 100_000) if str(i.id) == str(chosen)]
-        instruments = extra + instruments
+        inst = db.get(Instrument, int(chosen)) if int(chosen) <= MAX_INT else None
+        if inst is not None and (who.is_admin or inst.owner_org_id == who.org_id):
+            instruments = [inst, *instruments]
     types = {t.id: (t.name_en if lang == "en" else t.name_zh) for t in db.scalars(select(InstrumentType))}
     return render(request, "filing_form.html", {
         "who": who, **COMMON, "values": values, "errors": errors, "previous": previous,
@@ -109,15 +111,14 @@ def _form(request: Request, db, who: Principal, values: dict[str, Any], errors: 
 @router.get("/filings/new")
 def filing_new(request: Request, db: DB, who: MaybeWho) -> Response:
     who = need_user(who)
-    if not (who.is_admin or who.role == "enterprise"):
-        service._owner_or_admin(who)
+    service.check_filer(who)
     params = request.query_params
     previous = None
     values: dict[str, Any] = {}
     if params.get("refile"):
         previous = service.get(db, who, params["refile"])
         values = {k: getattr(previous, k) for k in INPUT_FIELDS}
-    elif params.get("instrument_id", "").isdigit():
+    elif params.get("instrument_id", "").isdigit() and int(params["instrument_id"]) <= MAX_INT:
         inst = db.get(Instrument, int(params["instrument_id"]))
         if inst is not None and (who.is_admin or inst.owner_org_id == who.org_id):
             values = {"instrument_id": inst.id, "location": inst.location or "",
@@ -176,7 +177,7 @@ def unfiled_list(request: Request, db: DB, who: MaybeWho) -> Response:
 @router.get("/filings/import")
 def filing_import_form(request: Request, who: MaybeWho) -> Response:
     who = need_user(who)
-    service._owner_or_admin(who)
+    service.check_filer(who)
     return render(request, "filing_import.html", {"who": who, "report": None})
 
 
