@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from jiliang.core import audit
@@ -73,6 +73,7 @@ from jiliang.supervision.warning_models import (
 PROVINCE = "610000"
 DEDUP_PREFIX = {"due_soon": "due", "overdue": "overdue", "past_life": "life"}
 BATCH = 5000
+RUN_LOCK = 0x6A6C7701  # PostgreSQL advisory lock held by a run until its transaction ends
 
 
 # ------------------------------------------------------------------ rules
@@ -428,6 +429,8 @@ def write_snapshot(session: Session, today: date) -> int:
 def run(session: Session, today: date | None = None, notify: bool = True) -> dict[str, Any]:
     """The early-warning run for ``today`` (see the module docstring); returns its summary."""
     today = today or date.today()
+    if session.get_bind().dialect.name == "postgresql":  # one run at a time (cron and in-process)
+        session.execute(text("select pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK})
     computed = compute(session, today)
     _store_warnings(session, computed.warnings)
     moved = _move_statuses(session, computed.moves)
