@@ -255,3 +255,19 @@ def test_bulk_filing_reports_every_row_and_files_all_or_valid_only(client, auth,
     bad = client.post(FILINGS + "/import", headers=auth("enterprise"),
                       files={"file": ("x.txt", b"hello", "text/plain")})
     assert bad.status_code == 422
+
+
+def test_the_owner_is_notified_once_of_a_decision(client, auth, db):
+    from jiliang.features import present
+
+    if not present("jiliang.supervision.outbox"):
+        pytest.skip("the outbox is not part of this build")
+    from jiliang.supervision.warning_models import Notice
+
+    inst = fx.new_instrument()
+    f = _file(client, auth, inst["id"]).json()
+    call(client, auth, "POST", ONE + "/approve", "yanta", id=f["id"])
+    notices = db.scalars(select(Notice).where(Notice.topic == "filing_decided",
+                                              Notice.dedup_key == f"filing:{f['id']}:approved")).all()
+    assert [n.org_id for n in notices] == [f["owner_org_id"]]
+    assert inst["serial_no"] in notices[0].body_zh
