@@ -416,3 +416,7 @@ def test_public_pages_and_the_qr_link(client, db):
     assert r.status_code == 303 and r.headers["location"] == "/public/complaints/TS-2026-ABC"
     assert client.get("/public/complaints/TS-2026-ABC").status_code == 404
     assert "投诉举报" in client.get("/public").text
+    # an unknown label falls back to choosing the county
+    unknown = client.get("/public/complaints/new?qr=no-such-label")
+    assert unknown.status_code == 200 and 'data-testid="county"' in unknown.text
+    assert 'data-testid="county"' not in client.get(f"/public/complaints/new?qr={inst.qr_token}").text

@@ -75,6 +75,8 @@ def _form(request: Request, session: Session, who, step: int, values: dict, erro
 def complaint_new(request: Request, db: DB, who: MaybeWho) -> Response:
     params = request.query_params
     values = {k: params.get(k, "").replace("\x00", "")[:200] for k in ("qr", "certificate", "county", "category")}
+    if values["qr"] and _place_facts(db, values, request_lang(request)) is None:
+        values["qr"] = ""  # an unknown label: let the filer choose the county instead
     return _form(request, db, who, 1, values, {})
 
 
@@ -111,6 +113,8 @@ async def complaint_submit(request: Request, db: DB, who: MaybeWho) -> Response:
 
 
 def _client_ip(request: Request) -> str:
+    # behind a reverse proxy, uvicorn's proxy-headers handling (--forwarded-allow-ips) makes this
+    # the citizen's address; otherwise every filer would share the proxy's limit
     return request.client.host if request.client else "unknown"
 
 
