@@ -151,7 +151,8 @@ def test_findings_term_reads_inspection_findings(db, operator):
     for sev, found, rectify in (("serious", today - timedelta(days=10), today - timedelta(days=1)),
                                 ("minor", today - timedelta(days=900), None)):
         values = {"inspection_id": inspection_id, "target_org_id": operator.id, "item": "铅封破损",
-                  "severity": sev, "found_on": found, "rectify_by": rectify, **extra}
+                  "severity": sev, "found_on": found, "rectify_by": rectify, "region_code": "610113",
+                  "city_code": "610100", **extra}
         db.add(InspectionFinding(**{k: v for k, v in values.items() if k in cols}))
     db.flush()
     x = service.gather(db, today, [operator.id])[operator.id]
