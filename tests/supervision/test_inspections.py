@@ -234,6 +234,26 @@ def test_finding_refusals_name_the_field(client, auth, campaign, finding):
     assert _audit_count("inspection_finding", finding["id"]) == 1
 
 
+def test_finding_notifies_the_target_once(finding):
+    """With the outbox present, a finding queues one notice to the inspected organisation."""
+    from jiliang.core.db import session_scope
+    from jiliang.features import present
+
+    if not present("jiliang.supervision.outbox"):
+        pytest.skip("the outbox is not part of this build")
+    from jiliang.supervision import inspection_service as service
+    from jiliang.supervision.inspection_models import Inspection, InspectionFinding
+    from jiliang.supervision.warning_models import Notice
+
+    with session_scope() as s:
+        row = s.get(InspectionFinding, finding["id"])
+        service._notify(s, row, s.get(Inspection, row.inspection_id))  # a second time: no new notice
+        notices = list(s.scalars(select(Notice).where(Notice.topic == "inspection_finding",
+                                                      Notice.dedup_key == str(finding["id"]))))
+    assert len(notices) == 1 and notices[0].org_id == finding["target_org_id"]
+    assert notices[0].link == f"/inspections/findings/{finding['id']}"
+
+
 def test_finding_read_scope_and_lists(client, auth, finding):
     t = API + "/findings/{id}"
     for user, status in (("yanta", 200), ("xian", 200), ("admin", 200), ("enterprise", 200),
