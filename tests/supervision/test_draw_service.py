@@ -86,6 +86,12 @@ def test_published_json_verifies_with_the_cli_and_fails_on_one_byte(published, t
     code, out = _verify_file(tmp_path, published["raw"])
     assert code == 0 and out.startswith("valid"), out
     doc = published["document"]
+    # --list prints the same list as the public page, from the file alone
+    listed = CliRunner().invoke(draw_app, ["verify", str(tmp_path / "DRAW.json"), "--list"]).output.splitlines()
+    names = {t["id"]: t["name"] for t in doc["population"]["targets"]}
+    assert listed[0] == "valid" and len(listed) == 1 + len(doc["selection"])
+    for i, (line, pick) in enumerate(zip(listed[1:], published["final"]["selection"], strict=True), 1):
+        assert line.startswith(f"{i}. {pick['target']} {names[pick['target']]}: {pick['inspectors'][0]} ")
     # one byte of the result
     tampered = copy.deepcopy(doc)
     first = tampered["selection"][0]["inspectors"][0]

@@ -40,6 +40,9 @@ def _read_json(path: Path) -> Any:
 def verify_command(
     path: Annotated[Path, typer.Argument(metavar="DRAW.json", help="a published draw document")],
     as_json: JsonOpt = False,
+    show_list: Annotated[
+        bool, typer.Option("--list", help="When valid, print the re-run list of targets and inspectors.")
+    ] = False,
 ) -> None:
     """Re-run a published draw from its seed and snapshot; exit 0 if valid, 1 if not."""
     document = _read_json(path)
@@ -50,7 +53,24 @@ def verify_command(
         typer.echo("valid" if result.ok else "invalid")
         for reason in result.reasons:
             typer.echo(f"  - {reason}")
+        if result.ok and show_list:
+            for line in selection_lines(document):
+                typer.echo(line)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def selection_lines(document: dict) -> list[str]:
+    """The drawn list as text: ``1. target-id name: inspector-id name, ...`` (a verified document)."""
+    names = {
+        row["id"]: row.get("name", "")
+        for key in ("targets", "inspectors")
+        for row in document["population"][key]
+    }
+    lines = []
+    for i, pick in enumerate(document["selection"], 1):
+        team = ", ".join(f"{x} {names.get(x, '')}".strip() for x in pick["inspectors"])
+        lines.append(f"{i}. {pick['target']} {names.get(pick['target'], '')}".rstrip() + f": {team}")
+    return lines
 
 
 @draw_app.command("run")
