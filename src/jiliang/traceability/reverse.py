@@ -39,14 +39,13 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, insert, or_, select, true, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Date, Integer, and_, func, insert, or_, select, text, true, update
+from sqlalchemy.orm import Session
 
 from jiliang.calibration.models import CalibrationPoint, CalibrationRecord
 from jiliang.core import audit
@@ -59,7 +58,7 @@ from jiliang.instruments.models import Instrument
 from jiliang.materials.models import ReferenceMaterial
 from jiliang.orgs.models import Organisation
 from jiliang.standards.models import MeasurementStandard, StandardDevice
-from jiliang.traceability.models import RecordRef, TraceLink
+from jiliang.traceability.models import TraceLink
 from jiliang.traceability.reverse_models import (
     DISPOSITIONS,
     ITEM_STATES,
@@ -250,9 +249,10 @@ def last_calibration(session: Session, subject: Subject, until: date) -> date | 
 
 # ------------------------------------------------------------------ the trace
 
+Node = tuple[str, int]  # ("standard" | "device" | "material", id)
 
-@dataclass(frozen=True)
-class Hit:
+
+class Hit(NamedTuple):
     """An affected record: how deep, on which day, and the path it was reached by."""
 
     record_id: int
@@ -277,91 +277,158 @@ def _devices(session: Session, standard_id: int) -> list[int]:
     return list(session.scalars(select(StandardDevice.id).where(StandardDevice.standard_id == standard_id)))
 
 
-def _uses_clause(session: Session, kind: str, ident: int):
-    """SQL condition on ``RecordRef``: the record used this node (see the module docstring)."""
-    if kind == "material":
-        return and_(RecordRef.ref_kind == "material", RecordRef.ref_id == ident)
-    if kind == "standard":
-        devices = _devices(session, ident)
-        own = and_(RecordRef.ref_kind == "standard", RecordRef.ref_id == ident)
-        return or_(own, and_(RecordRef.ref_kind == "device", RecordRef.ref_id.in_(devices))) if devices else own
-    parent = session.scalar(select(StandardDevice.standard_id).where(StandardDevice.id == ident))
-    direct = and_(RecordRef.ref_kind == "device", RecordRef.ref_id == ident)
-    if parent is None:
-        return direct
-    others = [d for d in _devices(session, parent) if d != ident]
-    whole = and_(RecordRef.ref_kind == "standard", RecordRef.ref_id == parent)
-    if others:
-        other = aliased(RecordRef)
-        whole = and_(whole, ~exists().where(
-            other.record_id == RecordRef.record_id, other.ref_kind == "device", other.ref_id.in_(others)
-        ))
-    return or_(direct, whole)
+@dataclass
+class _Catalogue:
+    """Standards, devices and RM lots met so far: devices per standard, parents, labels."""
+
+    devices: dict[int, list[int]] = field(default_factory=dict)
+    parent: dict[int, int] = field(default_factory=dict)
+    labels: dict[Node, str] = field(default_factory=dict)
+
+    def load(self, session: Session, nodes: Iterable[Node]) -> None:
+        """Two or three queries for a whole level of nodes."""
+        nodes = [n for n in nodes if n not in self.labels]
+        stds = {i for k, i in nodes if k == "standard"}
+        devs = {i for k, i in nodes if k == "device"}
+        mats = {i for k, i in nodes if k == "material"}
+        if stds or devs:
+            owners = select(StandardDevice.standard_id).where(StandardDevice.id.in_(devs or [0]))
+            rows = session.execute(
+                select(StandardDevice.id, StandardDevice.standard_id, StandardDevice.name, StandardDevice.serial_no,
+                       MeasurementStandard.code)
+                .join(MeasurementStandard, MeasurementStandard.id == StandardDevice.standard_id)
+                .where(or_(StandardDevice.standard_id.in_(stds or [0]), StandardDevice.standard_id.in_(owners)))
+                .order_by(StandardDevice.id)
+            ).all()
+            for dev_id, std_id, name, serial, code in rows:
+                if dev_id not in self.parent:
+                    self.devices.setdefault(std_id, []).append(dev_id)
+                    self.parent[dev_id] = std_id
+                self.labels[("device", dev_id)] = "device:" + code + f" / {name}" + (f" #{serial}" if serial else "")
+                self.labels.setdefault(("standard", std_id), f"standard:{code}")
+            missing = [i for i in stds if ("standard", i) not in self.labels]
+            for std_id, code in session.execute(select(MeasurementStandard.id, MeasurementStandard.code)
+                                                .where(MeasurementStandard.id.in_(missing or [0]))):
+                self.labels[("standard", std_id)] = f"standard:{code}"
+        if mats:
+            for rm_id, gbw, lot in session.execute(select(ReferenceMaterial.id, ReferenceMaterial.gbw_no,
+                                                          ReferenceMaterial.lot).where(ReferenceMaterial.id.in_(mats))):
+                self.labels[("material", rm_id)] = f"material:{gbw} {lot}"
+        for n in nodes:
+            self.labels.setdefault(n, f"{n[0]}:{n[1]}")
+
+    def uses_sql(self, node: Node, alias: str = "r") -> str:
+        """SQL condition on the ref row ``alias``: the record used this node (see the module
+        docstring). Only integers from the database go into the text."""
+        kind, ident = int_node(node)
+        if kind == "material":
+            return f"({alias}.ref_kind = 'material' AND {alias}.ref_id = {ident})"
+        if kind == "standard":
+            devices = ", ".join(str(int(d)) for d in self.devices.get(ident, []))
+            own = f"({alias}.ref_kind = 'standard' AND {alias}.ref_id = {ident})"
+            return f"({own} OR ({alias}.ref_kind = 'device' AND {alias}.ref_id IN ({devices})))" if devices else own
+        direct = f"({alias}.ref_kind = 'device' AND {alias}.ref_id = {ident})"
+        parent = self.parent.get(ident)
+        if parent is None:
+            return direct
+        others = ", ".join(str(int(d)) for d in self.devices.get(parent, []) if d != ident)
+        whole = f"({alias}.ref_kind = 'standard' AND {alias}.ref_id = {int(parent)}"
+        if others:
+            whole += (" AND NOT EXISTS (SELECT 1 FROM calibration_record_refs o WHERE o.record_id = "
+                      f"{alias}.record_id AND o.ref_kind = 'device' AND o.ref_id IN ({others}))")
+        return f"({direct} OR {whole}))"
 
 
-def _node_label(session: Session, kind: str, ident: int) -> str:
-    if kind == "standard":
-        std = session.get(MeasurementStandard, ident)
-        return f"standard:{std.code if std else ident}"
-    if kind == "device":
-        dev = session.get(StandardDevice, ident)
-        std = session.get(MeasurementStandard, dev.standard_id) if dev else None
-        return f"device:{_device_label(std, dev) if dev and std else ident}"
-    rm = session.get(ReferenceMaterial, ident)
-    return f"material:{rm.gbw_no + ' ' + rm.lot if rm else ident}"
+def int_node(node: Node) -> Node:
+    kind, ident = node
+    if kind not in SUBJECT_KINDS:
+        raise ValueError(kind)
+    return kind, int(ident)
+
+
+def _level_sql(cat: _Catalogue, level: list) -> str:
+    """One UNION ALL over the ref index for every node of a level, as text: SQLAlchemy takes
+    longer to compile a wide union of OR / NOT EXISTS arms than PostgreSQL takes to run it.
+    Everything put into the text is an integer or a date from the database (no user input)."""
+    arms = [
+        f"SELECT {i} AS arm, r.record_id, r.performed_on FROM calibration_record_refs r "
+        f"WHERE {cat.uses_sql(node)} AND r.performed_on >= '{start.isoformat()}' "
+        f"AND r.performed_on <= '{end.isoformat()}'"
+        for i, (node, start, end, _via) in enumerate(level)
+    ]
+    counted = ", ".join(f"'{s}'" for s in COUNTED)
+    return (f"SELECT u.arm, u.record_id, u.performed_on FROM ({' UNION ALL '.join(arms)}) u "
+            f"JOIN calibration_records c ON c.id = u.record_id WHERE c.status IN ({counted})")
 
 
 def trace(session: Session, subject: Subject, since: date, until: date, today: date | None = None) -> Trace:
-    """Every record reached through ``subject`` used inside [since, until], to any depth."""
+    """Every record reached through ``subject`` used inside [since, until], to any depth.
+
+    Breadth first, one level at a time, with a fixed number of queries per level: the records of
+    every node of the level (one UNION ALL over the ref index), the links those records are the
+    source of, the subjects' later calibration dates, and the names of the next level's nodes.
+    """
     today = today or date.today()
-    result = Trace(subject, since, until)
-    hits: dict[int, Hit] = {}
-    queue: deque = deque([((subject.kind, subject.id), since, until, 1, (_node_label(session, subject.kind, subject.id),))])
-    expanded: set[tuple[tuple[str, int], date]] = set()
-    while queue:
-        node, start, end, depth, via = queue.popleft()
-        if (node, start) in expanded or depth > MAX_DEPTH or start > end:
-            continue
-        expanded.add((node, start))
-        uses = _uses_clause(session, *node)
-        window = and_(uses, RecordRef.performed_on >= start, RecordRef.performed_on <= end)
+    cat = _Catalogue()
+    root: Node = (subject.kind, subject.id)
+    cat.load(session, [root])
+    hits: dict[int, tuple[int, date, tuple[str, ...]]] = {}
+    level: list[tuple[Node, date, date, tuple[str, ...]]] = [(root, since, until, (cat.labels[root],))]
+    expanded: set[tuple[Node, date]] = set()
+    depth = 1
+    while level and depth <= MAX_DEPTH:
+        level = [w for w in level if (w[0], w[1]) not in expanded and w[1] <= w[2]]
+        expanded.update((w[0], w[1]) for w in level)
+        if not level:
+            break
         fresh: dict[int, date] = {}
-        found = (select(RecordRef.record_id, RecordRef.performed_on)
-                 .join(CalibrationRecord, CalibrationRecord.id == RecordRef.record_id)
-                 .where(window, CalibrationRecord.status.in_(COUNTED)).distinct())
-        for rid, day in session.execute(found):
-            if rid not in hits and rid not in fresh:
+        found = session.execute(text(_level_sql(cat, level)).columns(arm=Integer, record_id=Integer, performed_on=Date)).tuples()
+        for arm, rid, day in found:
+            if rid not in hits:
+                hits[rid] = (depth, day, level[arm][3])
                 fresh[rid] = day
-        for rid, day in fresh.items():
-            hits[rid] = Hit(rid, depth, day, via)
-        for link, number in _links_from(session, window, fresh):
-            nxt = session.scalar(select(func.min(TraceLink.calibrated_on)).where(
-                TraceLink.subject_kind == link.subject_kind, TraceLink.subject_id == link.subject_id,
-                TraceLink.status == "active", TraceLink.calibrated_on > link.calibrated_on,
-            ))
-            child_end = min(nxt - timedelta(days=1), today) if nxt else today
-            label = _node_label(session, link.subject_kind, link.subject_id)
-            queue.append(((link.subject_kind, link.subject_id), fresh[link.record_id], child_end,
-                          depth + 1, (*via, f"record:{number}", label)))
-    result.hits = sorted(hits.values(), key=lambda h: (h.depth, h.performed_on, h.record_id))
-    return result
+        children = _children(session, level, fresh, today)
+        cat.load(session, [c[0] for c in children])
+        level = [(node, start, end, (*hits[rid][2], f"record:{number}", cat.labels[node]))
+                 for node, start, end, rid, number in children]
+        depth += 1
+    ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
+    return Trace(subject, since, until, [Hit(rid, d, day, via) for rid, (d, day, via) in ordered])
 
 
-def _links_from(session: Session, window, fresh: dict[int, date]) -> Iterator[tuple[TraceLink, str]]:
-    """Active links whose source is one of the newly reached records (one query per level)."""
+def _children(session: Session, level: list, fresh: dict[int, date], today: date) -> list[tuple[Node, date, date, int, str]]:
+    """The nodes calibrated by newly reached records: (node, from, until, record id, record number).
+
+    A node is affected from the record's date until the day before its next calibration link,
+    or until ``today``.
+    """
     if not fresh:
-        return
-    sources = select(RecordRef.record_id).where(window)
+        return []
+    first, last = min(w[1] for w in level), max(w[2] for w in level)
     stmt = (
-        select(TraceLink, CalibrationRecord.number)
+        select(TraceLink.subject_kind, TraceLink.subject_id, TraceLink.record_id, TraceLink.calibrated_on,
+               CalibrationRecord.number)
         .join(CalibrationRecord, CalibrationRecord.id == TraceLink.record_id)
         .where(TraceLink.source_kind == "record", TraceLink.status == "active",
-               TraceLink.record_id.in_(sources))
+               CalibrationRecord.performed_on >= first, CalibrationRecord.performed_on <= last)
         .order_by(TraceLink.calibrated_on, TraceLink.id)
     )
-    for link, number in session.execute(stmt):
-        if link.record_id in fresh:
-            yield link, number
+    links = [row for row in session.execute(stmt).tuples() if row[2] in fresh]
+    if not links:
+        return []
+    subjects = {(k, i) for k, i, *_ in links}
+    dates: dict[Node, list[date]] = {}
+    clause = or_(*(and_(TraceLink.subject_kind == k, TraceLink.subject_id.in_([i for kk, i in subjects if kk == k]))
+                   for k in {k for k, _ in subjects}))
+    for k, i, day in session.execute(select(TraceLink.subject_kind, TraceLink.subject_id, TraceLink.calibrated_on)
+                                     .where(clause, TraceLink.status == "active")).tuples():
+        dates.setdefault((k, i), []).append(day)
+    out = []
+    for k, i, rid, calibrated_on, number in links:
+        later = [d for d in dates.get((k, i), []) if d > calibrated_on]
+        end = min(min(later) - timedelta(days=1), today) if later else today
+        out.append(((k, i), fresh[rid], end, rid, number))
+    return out
 
 
 # ------------------------------------------------------------------ verdicts
@@ -609,37 +676,47 @@ def _item_row(case_id: int, r: dict[str, Any]) -> dict[str, Any]:
 
 
 def notify_owners(session: Session, who: Principal | None, case: ReverseCase) -> int:
-    """Tell each owner with items not yet notified (once: items keep ``notified_at``, and the
-    outbox refuses a second notice with the same key). Returns the number of owners told."""
-    owners = list(session.scalars(
-        select(ReverseItem.owner_org_id).where(ReverseItem.case_id == case.id, ReverseItem.notified_at.is_(None))
-        .distinct().order_by(ReverseItem.owner_org_id)
-    ))
-    outbox = None
+    """Tell each owner with items not yet notified, once: items keep ``notified_at``, and the
+    outbox (when present) refuses a second notice with the same key. One audit entry per owner
+    told. Returns the number of owners told."""
+    counts = dict(session.execute(
+        select(ReverseItem.owner_org_id, func.count())
+        .where(ReverseItem.case_id == case.id, ReverseItem.notified_at.is_(None))
+        .group_by(ReverseItem.owner_org_id).order_by(ReverseItem.owner_org_id)
+    ).tuples().all())
+    if not counts:
+        return 0
+    channel = "audit"
     if present("jiliang.supervision.outbox"):
         from jiliang.supervision import outbox
-    now = utcnow()
-    for org_id in owners:
-        n = session.scalar(select(func.count()).where(
-            ReverseItem.case_id == case.id, ReverseItem.owner_org_id == org_id))
-        queued = None
-        if outbox is not None:
-            queued = outbox.enqueue(
-                session, org_id=org_id, topic=TOPIC, dedup_key=f"case-{case.id}",
-                title=(f"计量标准超差追溯：{case.number}", f"Standard out of tolerance: {case.number}"),
-                body=(f"计量标准 {case.subject_label} 在 {case.since} 至 {case.until} 期间超差，"
-                      f"贵单位 {n} 项检定/校准结果可能受影响，请关注处置结果。",
-                      f"Standard {case.subject_label} was out of tolerance from {case.since} to {case.until}; "
-                      f"{n} of your calibration results may be affected. Watch for their disposition."),
-                link=f"/trace/reverse/{case.id}",
-            )
+
+        channel = "outbox"
+        notices = [_notice(outbox, case, org_id, n) for org_id, n in counts.items()]
+        if hasattr(outbox, "enqueue_many"):
+            outbox.enqueue_many(session, notices)
+        else:
+            for n in notices:
+                outbox.enqueue(session, org_id=n.org_id, topic=n.topic, dedup_key=n.dedup_key, title=n.title,
+                               body=n.body, link=n.link)
+    for org_id, n in counts.items():
         audit.record(session, who, "notify", CASE_ENTITY, case.id,
-                     after={"owner_org_id": org_id, "items": n, "queued": queued})
-        session.execute(update(ReverseItem).where(
-            ReverseItem.case_id == case.id, ReverseItem.owner_org_id == org_id, ReverseItem.notified_at.is_(None)
-        ).values(notified_at=now))
+                     after={"owner_org_id": org_id, "items": n, "channel": channel})
+    session.execute(update(ReverseItem).where(ReverseItem.case_id == case.id, ReverseItem.notified_at.is_(None))
+                    .values(notified_at=utcnow()))
     session.flush()
-    return len(owners)
+    return len(counts)
+
+
+def _notice(outbox, case: ReverseCase, org_id: int, n: int):
+    return outbox.NoticeIn(
+        org_id=org_id, topic=TOPIC, dedup_key=f"case-{case.id}",
+        title=(f"计量标准超差追溯：{case.number}", f"Standard out of tolerance: {case.number}"),
+        body=(f"计量标准 {case.subject_label} 在 {case.since} 至 {case.until} 期间超差，"
+              f"贵单位 {n} 项检定/校准结果可能受影响，请关注处置结果。",
+              f"Standard {case.subject_label} was out of tolerance from {case.since} to {case.until}; "
+              f"{n} of your calibration results may be affected. Watch for their disposition."),
+        link=f"/trace/reverse/{case.id}",
+    )
 
 
 def resend(session: Session, who: Principal | None, case_id: int) -> int:
