@@ -277,6 +277,24 @@ def test_overdue_rectifications_are_listed(client, auth):
     assert call(client, auth, "GET", API + "/findings?overdue=true", "baoji").json()["total"] == 0
 
 
+def test_nightly_reminds_overdue_rectifications_once(platform):
+    from jiliang.core.db import session_scope
+    from jiliang.features import present
+    from jiliang.supervision import inspection_service as service
+
+    with session_scope() as s:
+        first = service.nightly(s)
+        again = service.nightly(s)
+    assert first["overdue"] >= 1 and again["overdue"] == first["overdue"]
+    assert again["notices"] == 0
+    if present("jiliang.supervision.outbox"):
+        from jiliang.supervision.warning_models import Notice
+
+        with session_scope() as s:
+            n = s.scalar(select(func.count()).select_from(Notice).where(Notice.topic == "rectification_overdue"))
+        assert n >= first["overdue"]
+
+
 def test_attachments_type_checked_and_readable_only_by_those_allowed(client, auth, finding):
     url = f"{API}/findings/{finding['id']}/attachments"
     exercised("POST", API + "/findings/{item_id}/attachments")

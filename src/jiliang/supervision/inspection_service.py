@@ -1214,3 +1214,36 @@ def _org_names(session: Session, ids: set[int]) -> dict[int, str]:
 def default_deadline(found_on: date, severity: str) -> date:
     """A suggestion for the form: 30 days for minor, 15 for major, 7 for serious findings."""
     return found_on + timedelta(days={"minor": 30, "major": 15, "serious": 7}.get(severity, 15))
+
+
+# ------------------------------------------------------------------ nightly
+
+
+def nightly(session: Session, today: date | None = None) -> dict[str, int]:
+    """Remind each target of its overdue rectifications (once per finding and deadline).
+
+    Through the outbox when it is present (a notice is never queued twice); otherwise the
+    overdue findings are only counted. For ``NIGHTLY_JOBS`` as
+    ``"jiliang.supervision.inspection_service:nightly"``.
+    """
+    from jiliang.features import present
+
+    today = today or date.today()
+    rows = list(session.scalars(select(InspectionFinding).where(
+        InspectionFinding.status == "open", InspectionFinding.rectify_by < today).order_by(InspectionFinding.id)))
+    queued = 0
+    if rows and present("jiliang.supervision.outbox"):
+        from jiliang.supervision import outbox
+
+        names = _org_names(session, {r.target_org_id for r in rows})
+        for r in rows:
+            name = names.get(r.target_org_id, "")
+            queued += outbox.enqueue(
+                session, org_id=r.target_org_id, topic="rectification_overdue",
+                dedup_key=f"{r.id}:{r.rectify_by.isoformat()}",
+                title=("整改逾期提醒", "Rectification overdue"),
+                body=(f"{name}：“{r.item}”的整改期限 {r.rectify_by.isoformat()} 已过，请尽快整改并报告。",
+                      f"{name}: the deadline {r.rectify_by.isoformat()} to rectify “{r.item}” has passed."),
+                link=f"/inspections/findings/{r.id}",
+            )
+    return {"overdue": len(rows), "notices": queued}
