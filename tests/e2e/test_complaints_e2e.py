@@ -22,6 +22,8 @@ def test_citizen_files_from_the_qr_page_and_the_right_county_sees_it(page: Page,
     page.get_by_test_id("complain").click()
     expect(page.get_by_test_id("place")).to_contain_text(inst.serial_no)
     expect(page.get_by_test_id("step-1")).to_have_class(re.compile(r"\bon\b"))
+    page.set_viewport_size(helpers.PHONE)  # a citizen on a phone
+    helpers.assert_no_horizontal_overflow(page)
 
     # step 1: what and where (the county comes from the instrument); a too-short text is refused
     page.get_by_test_id("category").select_option("short_weight")
@@ -51,7 +53,9 @@ def test_citizen_files_from_the_qr_page_and_the_right_county_sees_it(page: Page,
     expect(page.get_by_test_id("county")).to_have_text("雁塔区")
     expect(page.get_by_test_id("status")).to_have_text("待受理")
     assert "王女士" not in page.content() and "13700001234" not in page.content()
+    helpers.assert_no_horizontal_overflow(page)
     helpers.screenshot(page, "complaint-ticket", helpers.PHONE)
+    page.set_viewport_size(helpers.DESKTOP)
 
     # -- the county regulator of the place sees it in her inbox
     sign_in("yanta")
@@ -79,3 +83,28 @@ def test_citizen_files_from_the_qr_page_and_the_right_county_sees_it(page: Page,
     page.goto(f"/public/complaints/{ticket}")
     expect(page.get_by_test_id("status")).to_contain_text("已受理")
     expect(page.get_by_test_id("replies")).to_contain_text("已受理，转执法人员核查。")
+
+
+def test_public_integrity_query(page: Page):
+    from sqlalchemy import select
+
+    from jiliang.core.db import session_scope
+    from jiliang.orgs.models import Organisation
+    from jiliang.people.models import User
+
+    with session_scope() as s:
+        org = s.get(Organisation, s.scalar(select(User.org_id).where(User.username == "enterprise")))
+        name, uscc = org.name, org.uscc
+    page.goto("/public")
+    page.get_by_role("link", name="计量诚信查询").first.click()
+    expect(page.get_by_test_id("formula")).to_contain_text("90")
+    page.get_by_test_id("integrity-search").fill(uscc or name)
+    page.get_by_test_id("integrity-search").press("Enter")
+    page.get_by_test_id("operators").get_by_role("link", name=name).click()
+    expect(page.get_by_test_id("grade")).to_have_text(re.compile("^[ABCD]$"))
+    expect(page.get_by_test_id("term-K")).to_contain_text("+10")
+    expect(page.get_by_test_id("commitment")).to_contain_text("已签署")
+    expect(page.get_by_test_id("declaration")).to_contain_text("量值溯源")
+    page.set_viewport_size(helpers.PHONE)
+    helpers.assert_no_horizontal_overflow(page)
+    helpers.screenshot(page, "integrity-profile", helpers.PHONE)
