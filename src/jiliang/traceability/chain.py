@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -54,6 +55,7 @@ from jiliang.traceability.models import (
     TERMINAL_KINDS,
     ChainReport,
     ExternalCertificate,
+    RecordRef,
     TraceLink,
 )
 
@@ -100,6 +102,13 @@ class Part:
     edges: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     depth: int = 1
+
+
+def _plain(obj: Any) -> SimpleNamespace | None:
+    """A detached copy of a row's columns (plain attribute reads: the nightly run reads them often)."""
+    if obj is None:
+        return None
+    return SimpleNamespace(**{c.key: getattr(obj, c.key) for c in obj.__table__.columns})
 
 
 def _iso(d: date | None) -> str | None:
@@ -172,29 +181,26 @@ class Checker:
         self._parts: dict[tuple[int, bool], Part] = {}
         self._lab_names: dict[int, str] = {}
         self._certs: dict[int, tuple[str, str] | None] = {}
+        self._active: dict[tuple[str, int], tuple[list[date], list[TraceLink]]] = {}
         if preload:
             self._preload()
 
     # ---------------------------------------------------------------- look-ups
 
     def _preload(self) -> None:
-        for std in self.s.scalars(select(MeasurementStandard)):
-            self._std[std.id] = std
-        for dev in self.s.scalars(select(StandardDevice)):
-            self._dev[dev.id] = dev
-        for rm in self.s.scalars(select(ReferenceMaterial)):
-            self._rm[rm.id] = rm
-        for ext in self.s.scalars(select(ExternalCertificate)):
-            self._ext[ext.id] = ext
-        grouped: dict[tuple[str, int], list[TraceLink]] = defaultdict(list)
+        for cache, model in ((self._std, MeasurementStandard), (self._dev, StandardDevice),
+                             (self._rm, ReferenceMaterial), (self._ext, ExternalCertificate)):
+            for obj in self.s.scalars(select(model)):
+                cache[obj.id] = _plain(obj)
+        grouped: dict[tuple[str, int], list[Any]] = defaultdict(list)
         for link in self.s.scalars(select(TraceLink).order_by(TraceLink.calibrated_on, TraceLink.id)):
-            grouped[(link.subject_kind, link.subject_id)].append(link)
+            grouped[(link.subject_kind, link.subject_id)].append(_plain(link))
         self._links = dict(grouped)
         self._all_links_loaded = True
 
     def _get(self, cache: dict, model: type, ident: int) -> Any:
         if ident not in cache:
-            cache[ident] = self.s.get(model, ident)
+            cache[ident] = _plain(self.s.get(model, ident))
         return cache[ident]
 
     def links_of(self, kind: str, ident: int) -> list[TraceLink]:
@@ -202,17 +208,20 @@ class Checker:
         if key not in self._links:
             if getattr(self, "_all_links_loaded", False):
                 return []
-            self._links[key] = list(self.s.scalars(
+            self._links[key] = [_plain(x) for x in self.s.scalars(
                 select(TraceLink).where(TraceLink.subject_kind == kind, TraceLink.subject_id == ident)
-                .order_by(TraceLink.calibrated_on, TraceLink.id)))
+                .order_by(TraceLink.calibrated_on, TraceLink.id))]
         return self._links[key]
 
     def link_in_force(self, kind: str, ident: int, on: date) -> TraceLink | None:
         """The active link with the latest calibration date on or before ``on``."""
-        links = [x for x in self.links_of(kind, ident) if x.status == "active"]
-        days = [x.calibrated_on for x in links]
-        i = bisect.bisect_right(days, on)
-        return links[i - 1] if i else None
+        key = (kind, ident)
+        active = self._active.get(key)
+        if active is None:
+            links = [x for x in self.links_of(kind, ident) if x.status == "active"]
+            active = self._active[key] = ([x.calibrated_on for x in links], links)
+        i = bisect.bisect_right(active[0], on)
+        return active[1][i - 1] if i else None
 
     def lab_name(self, org_id: int) -> str:
         if org_id not in self._lab_names:
@@ -271,9 +280,13 @@ class Checker:
         return out
 
     def _validity(self, kind: str, subject: dict, obj: Any, on: date, level: int, node: str) -> list[dict]:
+        if obj is not None and obj.status == "active":
+            until = (obj.assessment_valid_until if kind == "standard" else obj.certificate_valid_until
+                     if kind == "device" else obj.expiry)
+            if until is not None and until >= on or (kind == "material" and until is None):
+                return []
         name, ident = subject["name"], subject["id"]
-        url = _SUBJECT_URLS[kind].format(ident)
-        fix = _fix(kind, ident, url)
+        fix = _fix(kind, ident, _SUBJECT_URLS[kind].format(ident))
         day = on.isoformat()
         if obj is None:
             return [_gap("unknown_subject", level, subject, f"{KIND_WORDS[kind][0]} {ident} 不存在",
@@ -337,9 +350,9 @@ class Checker:
     def _follow_link(self, part: Part, info: RecInfo, kind: str, ident: int, subject: dict, sid: str,
                      stack: frozenset[int], graph: bool) -> None:
         on, name = info.performed_on, subject["name"]
-        day = on.isoformat()
         link = self.link_in_force(kind, ident, on)
         if link is None:
+            day = on.isoformat()
             registered = any(x.calibrated_on <= on for x in self.links_of(kind, ident))
             new_url = f"/trace/links/new?subject_kind={kind}&subject_id={ident}"
             part.gaps.append(_gap(
@@ -352,6 +365,7 @@ class Checker:
             return
         link_fix = _fix("trace_link", link.id, f"/trace-links/{link.id}")
         if link.valid_until is not None and link.valid_until < on:
+            day = on.isoformat()
             part.gaps.append(_gap(
                 "link_expired", 1, subject,
                 f"{KIND_WORDS[kind][0]}“{name}”的溯源（{link.calibrated_on.isoformat()} 校准）有效期至 "
@@ -359,14 +373,19 @@ class Checker:
                 f"The calibration of {KIND_WORDS[kind][1]} '{name}' ({link.calibrated_on.isoformat()}) was valid "
                 f"until {link.valid_until.isoformat()}, expired when used on {day}", link_fix, sid))
         verdict, ratio = compare_u(info.u_min, info.unit, link.expanded_uncertainty, link.unit)
-        self._u_verdict(part, verdict, 1, subject, sid, link_fix,
-                        (f"记录 {info.number} 的扩展不确定度 {info.u_min:g} {info.unit or ''}" if info.u_min is not None else "",
-                         f"record {info.number} U = {info.u_min:g} {info.unit or ''}" if info.u_min is not None else ""),
-                        (f"所用{KIND_WORDS[kind][0]}“{name}”的 U = {link.expanded_uncertainty} {link.unit or ''}",
-                         f"the {KIND_WORDS[kind][1]} '{name}' used has U = {link.expanded_uncertainty} {link.unit or ''}"))
-        edge = {"from": None, "to": sid, "kind": "calibrated", "link_id": link.id,
-                "calibrated_on": link.calibrated_on.isoformat(), "valid_until": _iso(link.valid_until),
-                "u": link.expanded_uncertainty, "unit": link.unit, "ratio": ratio, "url": f"/trace-links/{link.id}"}
+        if verdict in ("inverted", "not_comparable"):
+            self._u_verdict(part, verdict, 1, subject, sid, link_fix,
+                            (f"记录 {info.number} 的扩展不确定度 {info.u_min:g} {info.unit or ''}",
+                             f"record {info.number} U = {info.u_min:g} {info.unit or ''}"),
+                            (f"所用{KIND_WORDS[kind][0]}“{name}”的 U = {link.expanded_uncertainty} {link.unit or ''}",
+                             f"the {KIND_WORDS[kind][1]} '{name}' used has U = {link.expanded_uncertainty} "
+                             f"{link.unit or ''}"))
+        edge: dict[str, Any] = {"from": None}
+        if graph:
+            edge.update({"to": sid, "kind": "calibrated", "link_id": link.id,
+                         "calibrated_on": link.calibrated_on.isoformat(), "valid_until": _iso(link.valid_until),
+                         "u": link.expanded_uncertainty, "unit": link.unit, "ratio": ratio,
+                         "url": f"/trace-links/{link.id}"})
         if link.source_kind == "terminal":
             tid = f"terminal:link:{link.id}"
             if graph:
@@ -428,8 +447,9 @@ class Checker:
                 f"External certificate {ext.number} was valid until {ext.valid_until.isoformat()}, "
                 f"expired when used on {on.isoformat()}", fix, xid))
         verdict, _ratio = compare_u(link.expanded_uncertainty, link.unit, ext.expanded_uncertainty, ext.unit)
-        self._u_verdict(part, verdict, 2, subject, sid, _fix("trace_link", link.id, f"/trace-links/{link.id}"),
-                        (f"溯源关系的 U = {link.expanded_uncertainty} {link.unit or ''}",
+        if verdict in ("inverted", "not_comparable"):
+            self._u_verdict(part, verdict, 2, subject, sid, _fix("trace_link", link.id, f"/trace-links/{link.id}"),
+                            (f"溯源关系的 U = {link.expanded_uncertainty} {link.unit or ''}",
                          f"the link's U = {link.expanded_uncertainty} {link.unit or ''}"),
                         (f"外部证书 {ext.number} 的 U = {ext.expanded_uncertainty} {ext.unit or ''}",
                          f"certificate {ext.number} U = {ext.expanded_uncertainty} {ext.unit or ''}"))
@@ -483,7 +503,8 @@ class Checker:
                 f"The certificate {number} of source record {src.number} is {status}",
                 _fix("certificate", None, f"/certificates/{quote(number, safe='')}"), rid))
         verdict, _ratio = compare_u(link.expanded_uncertainty, link.unit, src.u_min, src.unit)
-        self._u_verdict(part, verdict, 2, subject, sid, link_fix,
+        if verdict in ("inverted", "not_comparable"):
+            self._u_verdict(part, verdict, 2, subject, sid, link_fix,
                         (f"溯源关系的 U = {link.expanded_uncertainty} {link.unit or ''}",
                          f"the link's U = {link.expanded_uncertainty} {link.unit or ''}"),
                         (f"来源记录 {src.number} 的 U = {src.u_min} {src.unit or ''}",
@@ -587,22 +608,29 @@ def public_part(result: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     }
 
 
-def _record_rows(session: Session, batch_ids: list[int]) -> dict[int, tuple[float | None, float | None]]:
-    rows = session.execute(
-        select(CalibrationPoint.record_id, func.min(CalibrationPoint.expanded_uncertainty), func.min(CalibrationPoint.tur))
-        .where(CalibrationPoint.record_id.in_(batch_ids)).group_by(CalibrationPoint.record_id))
-    return {r[0]: (r[1], r[2]) for r in rows}
+def _batch_facts(session: Session, lo: int, hi: int) -> tuple[dict, dict]:
+    """Per record id in [lo, hi]: (smallest point U, smallest TUR), and its refs by kind (from the
+    ref rows, an index range: no JSON decoding of the record's lists)."""
+    us = {r[0]: (r[1], r[2]) for r in session.execute(
+        select(CalibrationPoint.record_id, func.min(CalibrationPoint.expanded_uncertainty),
+               func.min(CalibrationPoint.tur))
+        .where(CalibrationPoint.record_id.between(lo, hi)).group_by(CalibrationPoint.record_id))}
+    refs: dict[int, dict[str, list[int]]] = defaultdict(lambda: {"standard": [], "device": [], "material": []})
+    for rid, kind, ref_id in session.execute(
+            select(RecordRef.record_id, RecordRef.ref_kind, RecordRef.ref_id)
+            .where(RecordRef.record_id.between(lo, hi))):
+        refs[rid][kind].append(ref_id)
+    return us, refs
 
 
-def run_check(session: Session, lab_ids: list[int] | None = None, batch: int = 2000) -> dict[int, dict]:
+def run_check(session: Session, lab_ids: list[int] | None = None, batch: int = 5000) -> dict[int, dict]:
     """Check every approved record (of ``lab_ids``, or all); per lab: counts and broken items."""
     checker = Checker(session, preload=True)
     per_lab: dict[int, dict] = {}
     cols = (CalibrationRecord.id, CalibrationRecord.number, CalibrationRecord.lab_org_id,
-            CalibrationRecord.performed_on, CalibrationRecord.status, CalibrationRecord.standard_ids,
-            CalibrationRecord.device_ids, CalibrationRecord.material_ids, CalibrationRecord.unit,
-            CalibrationRecord.lapsed_override)
+            CalibrationRecord.performed_on, CalibrationRecord.status, CalibrationRecord.unit)
     last = 0
+    empty = {"standard": [], "device": [], "material": []}
     while True:
         stmt = select(*cols).where(CalibrationRecord.status == "approved", CalibrationRecord.id > last)
         if lab_ids is not None:
@@ -610,15 +638,18 @@ def run_check(session: Session, lab_ids: list[int] | None = None, batch: int = 2
         rows = session.execute(stmt.order_by(CalibrationRecord.id).limit(batch)).all()
         if not rows:
             break
+        us, refs = _batch_facts(session, rows[0][0], rows[-1][0])
         last = rows[-1][0]
-        us = _record_rows(session, [r[0] for r in rows])
-        for r in rows:
-            u_min, tur_min = us.get(r[0], (None, None))
-            info = RecInfo(r[0], r[1], r[2], r[3], r[4], list(r[5] or []), list(r[6] or []), list(r[7] or []),
-                           r[8], u_min, tur_min, r[9])
+        for rid, number, lab_id, on, status, unit in rows:
+            u_min, tur_min = us.get(rid, (None, None))
+            ref = refs.get(rid, empty)
+            info = RecInfo(rid, number, lab_id, on, status, ref["standard"], ref["device"], ref["material"],
+                           unit, u_min, tur_min, None)
             result = checker.check_info(info, graph=False)
-            lab = per_lab.setdefault(info.lab_org_id, {"checked": 0, "traceable": 0, "broken": 0,
-                                                        "by_code": Counter(), "items": [], "truncated": False})
+            lab = per_lab.get(lab_id)
+            if lab is None:
+                lab = per_lab[lab_id] = {"checked": 0, "traceable": 0, "broken": 0, "by_code": Counter(),
+                                         "items": [], "truncated": False}
             lab["checked"] += 1
             if result["traceable"]:
                 lab["traceable"] += 1
