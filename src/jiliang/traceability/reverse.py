@@ -382,7 +382,7 @@ def trace(session: Session, subject: Subject, since: date, until: date, today: d
         if not level:
             break
         fresh: dict[int, date] = {}
-        found = session.execute(text(_level_sql(cat, level)).columns(arm=Integer, record_id=Integer, performed_on=Date)).tuples()
+        found = session.execute(text(_level_sql(cat, level)).columns(arm=Integer, record_id=Integer, performed_on=Date))
         for arm, rid, day in found:
             if rid not in hits:
                 hits[rid] = (depth, day, level[arm][3])
@@ -413,7 +413,7 @@ def _children(session: Session, level: list, fresh: dict[int, date], today: date
                CalibrationRecord.performed_on >= first, CalibrationRecord.performed_on <= last)
         .order_by(TraceLink.calibrated_on, TraceLink.id)
     )
-    links = [row for row in session.execute(stmt).tuples() if row[2] in fresh]
+    links = [row for row in session.execute(stmt) if row[2] in fresh]
     if not links:
         return []
     subjects = {(k, i) for k, i, *_ in links}
@@ -421,7 +421,7 @@ def _children(session: Session, level: list, fresh: dict[int, date], today: date
     clause = or_(*(and_(TraceLink.subject_kind == k, TraceLink.subject_id.in_([i for kk, i in subjects if kk == k]))
                    for k in {k for k, _ in subjects}))
     for k, i, day in session.execute(select(TraceLink.subject_kind, TraceLink.subject_id, TraceLink.calibrated_on)
-                                     .where(clause, TraceLink.status == "active")).tuples():
+                                     .where(clause, TraceLink.status == "active")):
         dates.setdefault((k, i), []).append(day)
     out = []
     for k, i, rid, calibrated_on, number in links:
@@ -683,7 +683,7 @@ def notify_owners(session: Session, who: Principal | None, case: ReverseCase) ->
         select(ReverseItem.owner_org_id, func.count())
         .where(ReverseItem.case_id == case.id, ReverseItem.notified_at.is_(None))
         .group_by(ReverseItem.owner_org_id).order_by(ReverseItem.owner_org_id)
-    ).tuples().all())
+    ).all())
     if not counts:
         return 0
     channel = "audit"
