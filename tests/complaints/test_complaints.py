@@ -420,3 +420,16 @@ def test_public_pages_and_the_qr_link(client, db):
     unknown = client.get("/public/complaints/new?qr=no-such-label")
     assert unknown.status_code == 200 and 'data-testid="county"' in unknown.text
     assert 'data-testid="county"' not in client.get(f"/public/complaints/new?qr={inst.qr_token}").text
+
+
+def test_timeline_is_append_only_on_postgresql(db, filed):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    for sql in ("UPDATE complaint_events SET text = 'x' WHERE complaint_id = :i",
+                "DELETE FROM complaint_events WHERE complaint_id = :i"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.execute(text(sql), {"i": filed.id})
+        db.rollback()

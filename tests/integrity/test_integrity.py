@@ -202,6 +202,12 @@ def test_public_endpoints_answer_everyone(client, auth, db):
     if uscc:
         hit = client.get("/api/v1/integrity/operators", params={"q": uscc}).json()
         assert [i["org_id"] for i in hit["items"]] == [org_id]
+    then = (date.today() - timedelta(days=30)).isoformat()
+    dated = rolecheck.call(client, auth, "GET", "/api/v1/integrity/operators/{id}?as_of={d}", None, id=org_id, d=then)
+    assert dated.status_code == 200 and dated.json()["live"]["as_of"] == then
+    for bad in ("1999-12-31", (date.today() + timedelta(days=1)).isoformat(), "2026-02-30"):
+        r = client.get(f"/api/v1/integrity/operators/{org_id}", params={"as_of": bad})
+        assert r.status_code == 422 and "as_of" in r.json()["fields"], bad
     # a laboratory or a regulator is not an operator
     lab = db.scalar(select(User.org_id).where(User.username == "labmanager"))
     assert client.get(f"/api/v1/integrity/operators/{lab}").status_code == 404

@@ -72,9 +72,13 @@ def integrity_operators(
 
 
 @router.get("/api/v1/integrity/operators/{org_id}")
-def integrity_operator(org_id: Id, session: DB) -> dict[str, Any]:
-    """One operator: commitment, declaration, latest and live rating with inputs, history (public)."""
-    return service.profile(session, org_id)
+def integrity_operator(
+    org_id: Id, session: DB,
+    as_of: Annotated[date | None, Query(description="compute the live rating as of this date")] = None,
+) -> dict[str, Any]:
+    """One operator: commitment, declaration, latest stored rating, the rating computed as of a
+    date (default today) with its inputs, and the history (public)."""
+    return service.profile(session, org_id, as_of)
 
 
 @router.post("/api/v1/integrity/commitments", status_code=201)

@@ -261,8 +261,7 @@ def recompute_by(session: Session, who: Principal | None, as_of: date | None = N
     p = require(who)
     if not p.is_admin:
         raise Forbidden("只有管理员可以重新计算诚信等级", "Only administrators recompute ratings")
-    if as_of is not None and as_of > date.today():
-        raise ValidationFailed.one("as_of", "统计日期不能晚于今天", "the date cannot be later than today")
+    as_of = check_as_of(as_of)
     summary = recompute(session, as_of)
     audit.record(session, p, "recompute", "integrity_rating", summary["as_of"], after=summary)
     return summary
@@ -320,14 +319,27 @@ def summary(session: Session, org: Organisation) -> dict[str, Any]:
             "commitment": _active_commitment(session, org.id) is not None}
 
 
-def profile(session: Session, org_id: int) -> dict[str, Any]:
-    """Everything public about an operator's integrity."""
+EARLIEST = date(2000, 1, 1)
+
+
+def check_as_of(as_of: date | None) -> date:
+    """A rating date: from 2000-01-01 up to today (the instruments' statuses are today's)."""
+    as_of = as_of or date.today()
+    if not EARLIEST <= as_of <= date.today():
+        raise ValidationFailed.one("as_of", "统计日期须在 2000-01-01 至今天之间",
+                                   "the date must lie between 2000-01-01 and today")
+    return as_of
+
+
+def profile(session: Session, org_id: int, as_of: date | None = None) -> dict[str, Any]:
+    """Everything public about an operator's integrity; ``live`` is computed as of ``as_of``."""
+    as_of = check_as_of(as_of)
     org = _operator(session, org_id)
     commitment = _active_commitment(session, org.id)
     declaration = _active_declaration(session, org.id)
     return {
         **summary(session, org),
-        "live": rate(session, org.id),
+        "live": rate(session, org.id, as_of),
         "history": [{"as_of": r.as_of.isoformat(), "score": r.score, "grade": r.grade} for r in history(session, org.id)],
         "commitment": commitment_dict(commitment) if commitment else None,
         "declaration": declaration_dict(declaration) if declaration else None,
