@@ -19,6 +19,7 @@ from jiliang.people.models import User
 from jiliang.supervision import catalogue
 from jiliang.supervision.catalogue_models import TypeCatalogueLink
 
+CHUNK = 10_000
 REJECT_REASONS = ("检定机构与器具类型不符", "安装地点填写不完整", "联系人电话无法接通")
 
 
@@ -39,7 +40,8 @@ def seed_demo(session: Session, size: str, rng: random.Random, today: date) -> N
                    Instrument.region_code, Instrument.city_code, Instrument.use, Instrument.location)
             .where(catalogue.should_file_clause()).order_by(Instrument.id))
     rows, own_seen = [], 0
-    for inst_id, owner, type_id, serial, county, city, use, location in session.execute(stmt):
+    found = session.execute(stmt).all()  # read fully before inserting on the same connection
+    for inst_id, owner, type_id, serial, county, city, use, location in found:
         if owner == demo_org:
             own_seen += 1
             if own_seen % 2:
@@ -59,5 +61,8 @@ def seed_demo(session: Session, size: str, rng: random.Random, today: date) -> N
             "decided_at": decided, "decided_by": None,
             "decision_reason": rng.choice(REJECT_REASONS) if status == "rejected" else None,
         })
+        if len(rows) >= CHUNK:  # keep memory flat for the large data set
+            _bulk(session, Filing, rows, "mandatory_filing", batch=CHUNK)
+            rows = []
     if rows:
-        _bulk(session, Filing, rows, "mandatory_filing", batch=10_000)
+        _bulk(session, Filing, rows, "mandatory_filing", batch=CHUNK)
