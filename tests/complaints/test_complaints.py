@@ -433,3 +433,17 @@ def test_timeline_is_append_only_on_postgresql(db, filed):
         with pytest.raises(DBAPIError, match="append-only"):
             db.execute(text(sql), {"i": filed.id})
         db.rollback()
+
+
+def test_the_county_regulators_get_a_notice(db, filed):
+    from jiliang.features import present
+
+    if not present("jiliang.supervision.outbox"):
+        pytest.skip("the outbox is not built")
+    from jiliang.orgs.models import Organisation
+    from jiliang.supervision.warning_models import Notice
+
+    notices = db.scalars(select(Notice).where(Notice.topic == "complaint", Notice.dedup_key == filed.ticket)).all()
+    orgs = {db.get(Organisation, n.org_id) for n in notices}
+    assert orgs and {(o.kind, o.region_code) for o in orgs} == {("regulator", "610113")}
+    assert all(n.link == f"/complaints/{filed.id}" for n in notices)
