@@ -112,6 +112,9 @@ def generate(url: str, records: int, busy: int, seed: int) -> dict:
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        # consistent by construction: skip the per-row triggers (foreign-key checks, the
+        # instrument_counts upkeep, which this bench does not read) while loading
+        cur.execute("set session_replication_role = replica")
         counties = cur.execute("select code, city_code from regions where level = 'county' order by code").fetchall()
         types = [r[0] for r in cur.execute("select id from instrument_types order by id")]
         base = cur.execute("select coalesce(max(id), 0) from organisations").fetchone()[0]
@@ -145,17 +148,21 @@ def generate(url: str, records: int, busy: int, seed: int) -> dict:
         # standards: A (index 0), B1..B20, 180 others; two devices each
         std_rows, dev_rows = [], []
         std_lab = {}
+        valid = (TODAY + timedelta(days=365)).isoformat()
         for s in range(1 + N_B + N_OTHER):
             sid = s + 1
             lab = labs[0] if s == 0 else labs[s % N_LABS]
             std_lab[sid] = lab
             code = "BENCH-A" if s == 0 else (f"BENCH-B{s}" if s <= N_B else f"BENCH-O{s}")
-            std_rows.append((sid, lab, f"bench standard {code}", code, "质量", "social_public", "active", now, now))
+            std_rows.append((sid, lab, f"bench standard {code}", code, "质量", "social_public", f"BENCH-CERT-{sid}",
+                             valid, "active", now, now))
             for k in (1, 2):
-                dev_rows.append((2 * s + k, sid, f"device {k} of {code}", f"{code}-D{k}", "active"))
-        _copy(cur, "measurement_standards", ("id", "lab_org_id", "name", "code", "quantity", "level", "status",
+                dev_rows.append((2 * s + k, sid, f"device {k} of {code}", f"{code}-D{k}", valid, "active"))
+        _copy(cur, "measurement_standards", ("id", "lab_org_id", "name", "code", "quantity", "level",
+                                             "assessment_cert_no", "assessment_valid_until", "status",
                                              "created_at", "updated_at"), std_rows)
-        _copy(cur, "standard_devices", ("id", "standard_id", "name", "serial_no", "status"), dev_rows)
+        _copy(cur, "standard_devices", ("id", "standard_id", "name", "serial_no", "certificate_valid_until",
+                                        "status"), dev_rows)
         _setval(cur, "measurement_standards")
         _setval(cur, "standard_devices")
 
@@ -234,19 +241,28 @@ def generate(url: str, records: int, busy: int, seed: int) -> dict:
         _setval(cur, "certificates")
         print(f"  certificates: {n}", flush=True)
 
-        links = [("standard", 1, "terminal", None, "national_primary", "国家质量基准", A_SINCE.isoformat(), now)]
+        # every standard and device of a level-1 standard is calibrated against a national primary
+        # standard; device 1 of each B_b by record R_b of standard A, and again a year later
+        links = []
+        for sid in range(1, 1 + N_B + N_OTHER + 1):
+            first = A_SINCE if sid == 1 else START - timedelta(days=30)
+            links.append(("standard", sid, "terminal", None, "national_primary", "国家质量基准", first, None))
+            for dev in (2 * (sid - 1) + 1, 2 * (sid - 1) + 2):
+                if 2 <= sid <= N_B + 1 and dev % 2 == 1:
+                    continue
+                links.append(("device", dev, "terminal", None, "national_primary", "国家质量基准", first, None))
         for b in range(1, N_B + 1):
             dev = 2 * b + 1  # device 1 of B_b (standard id b + 1)
             links.append(("device", dev, "terminal", None, "national_primary", "国家质量基准",
-                          (START - timedelta(days=30)).isoformat(), now))
-            links.append(("device", dev, "record", r_for_b[b], None, None, b_first[b - 1].isoformat(), now))
+                          START - timedelta(days=30), b_first[b - 1] - timedelta(days=1)))
+            links.append(("device", dev, "record", r_for_b[b], None, None, b_first[b - 1], None))
             links.append(("device", dev, "terminal", None, "national_primary", "国家质量基准",
-                          (b_first[b - 1] + timedelta(days=365)).isoformat(), now))
-        for s in range(N_B + 2, 1 + N_B + N_OTHER + 1):
-            links.append(("standard", s, "terminal", None, "national_primary", "国家质量基准", START.isoformat(), now))
+                          b_first[b - 1] + timedelta(days=365), None))
+        links = [(k, i, sk, r, tk, tr, d.isoformat(), (v or TODAY + timedelta(days=365)).isoformat(), "active", now)
+                 for k, i, sk, r, tk, tr, d, v in links]
         _copy(cur, "trace_links", ("subject_kind", "subject_id", "source_kind", "record_id", "terminal_kind",
-                                   "terminal_reference", "calibrated_on", "status", "created_at"),
-              [(*row[:7], "active", row[7]) for row in links])
+                                   "terminal_reference", "calibrated_on", "valid_until", "status", "created_at"),
+              links)
         conn.commit()
     return {"lab": labs[0]}
 
