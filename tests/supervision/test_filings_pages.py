@@ -74,3 +74,14 @@ def test_bulk_filing_page(browser_of):
                files={"file": ("f.csv", sheet, "text/csv")})
     assert r.status_code == 200 and "已导入 1 条" in r.text
     assert browser_of("labmanager").get("/filings/import").status_code == 403
+
+
+def test_regulators_above_a_county_filter_by_county(browser_of):
+    inst = fx.new_instrument(type_code="OP-REFR", use="medical_health")
+    xian = browser_of("xian").get(f"/filings/unfiled?region_code=610113&q={inst['serial_no']}")
+    assert 'data-testid="county"' in xian.text and '<option value="610113" selected' in xian.text
+    link = f'href="/instruments/{inst["id"]}"'
+    assert link in xian.text
+    assert link not in browser_of("xian").get(f"/filings/unfiled?region_code=610103&q={inst['serial_no']}").text
+    assert 'data-testid="county"' not in browser_of("yanta").get("/filings/unfiled").text
+    assert 'data-testid="county"' in browser_of("province").get("/filings").text

@@ -47,6 +47,18 @@ def _qs(params, **kw) -> str:
     return urlencode({**keep, **{k: v for k, v in kw.items() if v is not None}})
 
 
+def _counties(db, who: Principal, lang: str) -> list[tuple[str, str]]:
+    """Counties a regulator above county level (or an administrator) may filter by."""
+    from jiliang.regions.models import Region
+
+    if not (who.is_admin or (who.is_regulator and who.scope_level in ("province", "city"))):
+        return []
+    stmt = select(Region).where(Region.level == "county").order_by(Region.code)
+    if who.scope_level == "city":
+        stmt = stmt.where(Region.city_code == who.scope_region)
+    return [(r.code, r.name(lang)) for r in db.scalars(stmt)]
+
+
 def _region_names(db, lang: str) -> dict[str, str]:
     from jiliang.regions.service import names
 
@@ -85,7 +97,7 @@ def filing_list(request: Request, db: DB, who: MaybeWho) -> Response:
     return render(request, "filing_list.html", {
         "who": who, **COMMON, "page": page, "q": q or "", "filters": filters, "export": export,
         "names": service.names(db, page.items, lang), "region_names": _region_names(db, lang),
-        "can_file": who.is_admin or who.role == "enterprise",
+        "can_file": who.is_admin or who.role == "enterprise", "counties": _counties(db, who, lang),
         "qs": lambda **kw: _qs(params, **kw),
     })
 
@@ -169,7 +181,7 @@ def unfiled_list(request: Request, db: DB, who: MaybeWho) -> Response:
     return render(request, "filing_unfiled.html", {
         "who": who, **COMMON, "page": page, "q": q or "", "filters": filters, "types": types,
         "names": service.unfiled_names(db, page.items, lang), "region_names": _region_names(db, lang),
-        "export": export, "can_file": who.is_admin or who.role == "enterprise",
+        "export": export, "counties": _counties(db, who, lang), "can_file": who.is_admin or who.role == "enterprise",
         "qs": lambda **kw: _qs(params, **kw),
     })
 
