@@ -148,19 +148,19 @@ def _no_lab(p: Principal) -> None:
         raise Forbidden("检验检测机构无权查看执法检查", "Laboratories have no access to inspections")
 
 
-def _regulator(who: Principal | None) -> Principal:
+def regulator_only(who: Principal | None) -> Principal:
     p = require(who)
     if not (p.is_admin or p.is_regulator):
         raise Forbidden("只有监管人员可以执行此操作", "Only regulators may do this")
     return p
 
 
-def _covers(p: Principal, region_code: str | None, city_code: str | None) -> bool:
+def covers(p: Principal, region_code: str | None, city_code: str | None) -> bool:
     return p.is_admin or (p.is_regulator and p.covers_region(region_code, city_code))
 
 
 def _require_covers(p: Principal, region_code: str | None, city_code: str | None, field: str) -> None:
-    if not _covers(p, region_code, city_code):
+    if not covers(p, region_code, city_code):
         raise Forbidden(
             f"{field}：不在您的辖区内", f"{field}: outside your region"
         )
@@ -197,7 +197,7 @@ def _dates(start: date | None, end: date | None, start_field: str, end_field: st
 
 def categories(session: Session, who: Principal | None) -> list[dict[str, Any]]:
     """The built-in categories and those defined by regulators (readable by regulators)."""
-    _regulator(who)
+    regulator_only(who)
     out = [
         {
             "code": code,
@@ -255,7 +255,7 @@ def category_name(session: Session, code: str, lang: str) -> str:
 
 def define_category(session: Session, who: Principal | None, data: dict[str, Any]) -> dict[str, Any]:
     """A regulator defines a category: code, names, keywords, instrument types, checklist."""
-    p = _regulator(who)
+    p = regulator_only(who)
     code = data["code"]
     if code in BUILTIN or session.scalar(select(InspectionCategory.id).where(InspectionCategory.code == code)):
         raise Conflict(f"类别代码 {code} 已存在", f"category code {code} already exists")
@@ -320,7 +320,7 @@ def get_inspector(session: Session, who: Principal | None, ident: Any) -> Inspec
 
 
 def create_inspector(session: Session, who: Principal | None, data: dict[str, Any]) -> Inspector:
-    p = _regulator(who)
+    p = regulator_only(who)
     region = _region(session, data.get("region_code") or p.scope_region or "610000")
     _require_covers(p, region.code, region.city_code, "region_code")
     if session.scalar(select(Inspector.id).where(Inspector.badge_no == data["badge_no"])):
@@ -351,7 +351,7 @@ def _may_edit_inspector(p: Principal, row: Inspector) -> None:
 
 def declare_relation(session: Session, who: Principal | None, ident: Any, data: dict[str, Any]) -> Inspector:
     """Declare a relation between an inspector and an organisation (a conflict of interest)."""
-    p = _regulator(who)
+    p = regulator_only(who)
     row = get_inspector(session, p, ident)
     _may_edit_inspector(p, row)
     if row.status != "active":
@@ -368,7 +368,7 @@ def declare_relation(session: Session, who: Principal | None, ident: Any, data: 
 
 
 def retire_inspector(session: Session, who: Principal | None, ident: Any, reason: str) -> Inspector:
-    p = _regulator(who)
+    p = regulator_only(who)
     row = get_inspector(session, p, ident)
     _require_covers(p, row.region_code, row.city_code, "inspector")
     if row.status != "retired":
@@ -438,7 +438,7 @@ def _inspectors_in(session: Session, p: Principal, ids: Iterable[int], field: st
 
 
 def create_campaign(session: Session, who: Principal | None, data: dict[str, Any]) -> Campaign:
-    p = _regulator(who)
+    p = regulator_only(who)
     info = _category_or_error(session, data.get("category"))
     region = _region(session, data.get("region_code") or p.scope_region or "610000")
     _require_covers(p, region.code, region.city_code, "region_code")
@@ -468,7 +468,7 @@ def _writable_campaign(session: Session, p: Principal, ident: Any) -> Campaign:
 
 
 def update_campaign(session: Session, who: Principal | None, ident: Any, data: dict[str, Any]) -> Campaign:
-    p = _regulator(who)
+    p = regulator_only(who)
     row = _writable_campaign(session, p, ident)
     before = audit.snapshot(row)
     if "checklist" in data and data["checklist"] is not None:
@@ -487,7 +487,7 @@ def update_campaign(session: Session, who: Principal | None, ident: Any, data: d
 
 
 def set_campaign_status(session: Session, who: Principal | None, ident: Any, status: str, reason: str) -> Campaign:
-    p = _regulator(who)
+    p = regulator_only(who)
     row = _writable_campaign(session, p, ident)
     before = audit.snapshot(row)
     row.status = status
@@ -542,7 +542,7 @@ def _add_target(session: Session, p: Principal, campaign: Campaign, data: dict[s
 
 
 def add_target(session: Session, who: Principal | None, ident: Any, data: dict[str, Any]) -> Inspection:
-    p = _regulator(who)
+    p = regulator_only(who)
     campaign = _writable_campaign(session, p, ident)
     return _add_target(session, p, campaign, data, "target")
 
@@ -615,7 +615,7 @@ def get_inspection(session: Session, who: Principal | None, ident: Any) -> Inspe
 
 
 def _writable_inspection(session: Session, p: Principal, ident: Any) -> Inspection:
-    p = _regulator(p)
+    p = regulator_only(p)
     row = get_inspection(session, p, ident)
     _require_covers(p, row.region_code, row.city_code, "inspection")
     if row.status == "cancelled":
@@ -781,7 +781,7 @@ def add_finding_files(session: Session, who: Principal | None, ident: Any,
     """Photos or documents for a finding: the inspector's evidence or the target's rectification."""
     p = require(who)
     row = get_finding(session, p, ident)
-    if not (_covers(p, row.region_code, row.city_code) or (p.role == "enterprise" and p.org_id == row.target_org_id)):
+    if not (covers(p, row.region_code, row.city_code) or (p.role == "enterprise" and p.org_id == row.target_org_id)):
         raise Forbidden()
     if row.status == "closed":
         raise Conflict("已销号的问题不能再添加附件", "A closed finding takes no more attachments")
@@ -805,7 +805,7 @@ def report_rectification(session: Session, who: Principal | None, ident: Any, no
 def verify_rectification(session: Session, who: Principal | None, ident: Any, accept: bool, note: str,
                          new_deadline: date | None = None) -> InspectionFinding:
     """A regulator verifies the reported rectification: closed, or open again with a new deadline."""
-    p = _regulator(who)
+    p = regulator_only(who)
     row = get_finding(session, p, ident)
     _require_covers(p, row.region_code, row.city_code, "finding")
     if row.status != "rectified":
@@ -946,7 +946,7 @@ def commit_draw(session: Session, who: Principal | None, data: dict[str, Any], s
 
     ``seed`` is for the demo data set only (reproducible demo); the API never passes one.
     """
-    p = _regulator(who)
+    p = regulator_only(who)
     campaign = None
     if data.get("campaign_id") is not None:
         try:
@@ -984,7 +984,7 @@ def _region_inside(region: Region, campaign: Campaign) -> bool:
 
 
 def _draw_step(session: Session, who: Principal | None, ident: Any, expected: str) -> tuple[Principal, Draw]:
-    p = _regulator(who)
+    p = regulator_only(who)
     row = get_draw(session, p, ident)
     _require_covers(p, row.region_code, row.city_code, "draw")
     if row.status != expected:
@@ -1168,12 +1168,11 @@ def export_rows(session: Session, who: Principal | None, kind: str, q: str | Non
     """Header and rows of a list as it is filtered on screen (at most 50,000 rows)."""
     en = lang == "en"
     if kind == "findings":
-        page = list_findings(session, who, q, filters, 1, MAX_PER_PAGE)
-        stmt_total = page.total
-        rows = _all(lambda n: list_findings(session, who, q, filters, n, MAX_PER_PAGE).items, stmt_total)
+        total = list_findings(session, who, q, filters, 1, 1).total
+        rows = _all(lambda n: list_findings(session, who, q, filters, n, MAX_PER_PAGE).items, total)
         header = (["ID", "Inspection", "Target", "Item", "Severity", "Found on", "Rectify by", "Status", "Overdue"]
                   if en else ["编号", "检查", "被检查单位", "问题", "严重程度", "发现日期", "整改期限", "状态", "逾期"])
-        names = _org_names(session, {r.target_org_id for r in rows})
+        names = org_names(session, {r.target_org_id for r in rows})
         return header, [[r.id, r.inspection_id, names.get(r.target_org_id, ""), r.item,
                          pick(SEVERITIES[r.severity], lang), r.found_on.isoformat(),
                          r.rectify_by.isoformat() if r.rectify_by else "", r.status,
@@ -1205,7 +1204,7 @@ def _all(fetch, total: int, cap: int = 50_000) -> list[Any]:
     return out[:cap]
 
 
-def _org_names(session: Session, ids: set[int]) -> dict[int, str]:
+def org_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
@@ -1235,7 +1234,7 @@ def nightly(session: Session, today: date | None = None) -> dict[str, int]:
     if rows and present("jiliang.supervision.outbox"):
         from jiliang.supervision import outbox
 
-        names = _org_names(session, {r.target_org_id for r in rows})
+        names = org_names(session, {r.target_org_id for r in rows})
         for r in rows:
             name = names.get(r.target_org_id, "")
             queued += outbox.enqueue(

@@ -168,7 +168,7 @@ def _campaign_form(request: Request, db: Session, who: Principal, values: dict, 
 
 @router.get("/inspections/campaigns/new")
 def campaign_new(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     today = date.today()
     values = {"category": request.query_params.get("category", "market"), "region_code": who.scope_region or "610000",
               "starts_on": today.isoformat(), "ends_on": date(today.year, 12, 31).isoformat()}
@@ -177,7 +177,7 @@ def campaign_new(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.post("/inspections/campaigns/new")
 async def campaign_create(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     lang = request_lang(request)
     values, _ = await _form(request)
     errors: dict[str, str] = {}
@@ -208,7 +208,7 @@ def campaign_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Re
     lang = request_lang(request)
     row = service.get_campaign(db, who, item_id)
     data = service.campaign_dict(db, row, lang, who, full=True)
-    can_write = service._covers(who, row.region_code, row.city_code) and row.status == "active"
+    can_write = service.covers(who, row.region_code, row.city_code) and row.status == "active"
     return render(request, "inspection_campaign.html", _ctx(
         request, who, c=data, row=row, can_write=can_write, entries=audit.entries_for(db, "inspection_campaign", row.id),
         orgs=_orgs_in_scope(db, who, row.region_code) if can_write else [],
@@ -282,7 +282,7 @@ def _inspection_page(request: Request, db: Session, who: Principal, item_id: int
     campaign = db.get(Campaign, row.campaign_id)
     data = service.inspection_dict(db, row, full=True)
     results = {r["code"]: r for r in row.checklist_results}
-    can_write = service._covers(who, row.region_code, row.city_code) and row.status != "cancelled"
+    can_write = service.covers(who, row.region_code, row.city_code) and row.status != "cancelled"
     today = date.today()
     return render(request, "inspection_detail.html", _ctx(
         request, who, i=data, row=row, campaign=campaign, results=results, can_write=can_write,
@@ -369,7 +369,7 @@ def finding_list(request: Request, db: DB, who: MaybeWho) -> Response:
     filters = {"status": params.get("status") or None, "severity": params.get("severity") or None,
                "overdue": bool(params.get("overdue"))}
     page = service.list_findings(db, who, params.get("q"), filters, _int(params.get("page")), 25)
-    names = service._org_names(db, {f.target_org_id for f in page.items})
+    names = service.org_names(db, {f.target_org_id for f in page.items})
     return render(request, "inspection_findings.html", _ctx(
         request, who, page=page, q=params.get("q") or "", filters=filters, names=names,
         items=[service.finding_dict(db, f) for f in page.items]))
@@ -386,7 +386,7 @@ def _finding_page(request: Request, db: Session, who: Principal, item_id: int, e
     inspection = db.get(Inspection, row.inspection_id)
     return render(request, "inspection_finding.html", _ctx(
         request, who, f=service.finding_dict(db, row, full=True), row=row, inspection=inspection,
-        can_verify=service._covers(who, row.region_code, row.city_code),
+        can_verify=service.covers(who, row.region_code, row.city_code),
         can_report=(who.is_admin or (who.role == "enterprise" and who.org_id == row.target_org_id)),
         errors=errors or {}, done=request.query_params.get("done"),
         entries=audit.entries_for(db, "inspection_finding", row.id)), status)
@@ -433,10 +433,10 @@ async def finding_action(request: Request, item_id: int, action: str, db: DB, wh
 
 @router.get("/inspections/inspectors")
 def inspector_list(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     params = request.query_params
     page = service.list_inspectors(db, who, params.get("q"), params.get("status") or None, _int(params.get("page")), 25)
-    names = service._org_names(db, {r["org_id"] for i in page.items for r in i.relations} |
+    names = service.org_names(db, {r["org_id"] for i in page.items for r in i.relations} |
                                {i.org_id for i in page.items if i.org_id})
     return render(request, "inspection_inspectors.html", _ctx(
         request, who, page=page, q=params.get("q") or "", names=names, errors={}, values={}))
@@ -444,7 +444,7 @@ def inspector_list(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.post("/inspections/inspectors")
 async def inspector_create(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     lang = request_lang(request)
     values, _ = await _form(request)
     errors: dict[str, str] = {}
@@ -478,7 +478,7 @@ async def inspector_relation(request: Request, item_id: int, db: DB, who: MaybeW
 
 @router.get("/inspections/draws")
 def draw_list(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     page = service.list_draws(db, who, request.query_params.get("status") or None,
                               _int(request.query_params.get("page")), 25)
     campaigns = service.list_campaigns(db, who, None, {"status": "active"}, 1, 100).items
@@ -491,7 +491,7 @@ def draw_list(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.post("/inspections/draws")
 async def draw_commit(request: Request, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     lang = request_lang(request)
     values, _ = await _form(request)
     errors: dict[str, str] = {}
@@ -521,7 +521,7 @@ async def draw_commit(request: Request, db: DB, who: MaybeWho) -> Response:
 
 @router.get("/inspections/draws/{item_id:int}")
 def draw_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
-    who = service._regulator(need_user(who))
+    who = service.regulator_only(need_user(who))
     row = service.get_draw(db, who, item_id)
     return render(request, "draw_detail.html", _ctx(
         request, who, d=service.draw_dict(row), row=row, public=False,
