@@ -88,6 +88,22 @@ def _regional_record(session: Session, city_lab: Organisation, owner: Organisati
     return rec
 
 
+def link_to_nim(session: Session, device: StandardDevice, today: date) -> TraceLink:
+    """Make one demo device traceable: a NIM certificate (terminal) held by its lab and the link.
+
+    For demo code that creates its own standard after the seed (``jiliang.demo.add_certificates``),
+    so the certificates it issues have a complete chain.
+    """
+    std = session.get(MeasurementStandard, device.standard_id)
+    ext = _nim_certificates(session, std.lab_org_id, [(std, device)], today, random.Random(device.id))[std.id]
+    link = TraceLink(subject_kind="device", subject_id=device.id, source_kind="external", external_id=ext.id,
+                     calibrated_on=ext.issued_on, valid_until=ext.valid_until,
+                     note="演示：由中国计量科学研究院校准", status="active")
+    session.add(link)
+    session.flush()
+    return link
+
+
 def seed_demo(session: Session, size: str, rng: random.Random, today: date) -> None:
     labs = session.scalars(select(Organisation).where(Organisation.kind == "legal_institute")
                            .order_by(Organisation.id).limit(2)).all()
