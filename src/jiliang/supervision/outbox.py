@@ -13,8 +13,9 @@ so two workers never send the same one.
 Channels: :class:`InAppChannel` (on) puts the notice into the organisation's inbox
 (``inbox_items``, read by the organisation's users; a regulator reads the inbox of the regulator
 organisation of her region). :class:`SmsChannel` and :class:`EmailChannel` are adapters for a
-gateway: they are off until a ``sender`` callable is configured with :func:`register_channel`;
-deliveries queued for a channel that is off are recorded as ``off`` and never sent.
+gateway: they are off until a ``sender`` callable is configured with :func:`register_channel`.
+A notice gets a delivery row for each channel that is on when it is queued; a channel switched on
+later does not receive the notices queued before (no flood of old messages).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def enqueue(
     body: tuple[str, str],
     link: str | None = None,
 ) -> bool:
-    """Queue a notice for the users of ``org_id`` on every channel; False if queued before."""
+    """Queue a notice for the users of ``org_id`` on every channel that is on; False if queued before."""
     return bool(enqueue_many(session, [NoticeIn(org_id, topic, dedup_key, title, body, link)]))
 
 
@@ -175,9 +176,10 @@ def enqueue_many(session: Session, notices: Iterable[NoticeIn]) -> int:
                 if new_id is not None:
                     new_ids.append(new_id)
     deliveries = [
-        {"notice_id": nid, "channel": name, "status": "pending" if ch.enabled else "off", "attempts": 0}
+        {"notice_id": nid, "channel": name, "status": "pending", "attempts": 0}
         for nid in new_ids
         for name, ch in CHANNELS.items()
+        if ch.enabled
     ]
     for start in range(0, len(deliveries), BATCH * 3):
         session.execute(insert(NoticeDelivery), deliveries[start:start + BATCH * 3])

@@ -26,7 +26,6 @@ DELIVERY_STATUS: dict[str, tuple[str, str]] = {
     "pending": ("待发送", "Pending"),
     "sent": ("已发送", "Sent"),
     "failed": ("发送失败", "Failed"),
-    "off": ("渠道未启用", "Channel off"),
 }
 
 DEFAULT_LEAD_DAYS = 15
