@@ -20,6 +20,7 @@ from jiliang.supervision import catalogue
 from jiliang.supervision.catalogue_models import TypeCatalogueLink
 
 CHUNK = 10_000
+BATCH = 500  # rows per INSERT … RETURNING: bigger batches cost more than they save
 REJECT_REASONS = ("检定机构与器具类型不符", "安装地点填写不完整", "联系人电话无法接通")
 
 
@@ -62,7 +63,7 @@ def seed_demo(session: Session, size: str, rng: random.Random, today: date) -> N
             "decision_reason": rng.choice(REJECT_REASONS) if status == "rejected" else None,
         })
         if len(rows) >= CHUNK:  # keep memory flat for the large data set
-            _bulk(session, Filing, rows, "mandatory_filing", batch=CHUNK)
+            _bulk(session, Filing, rows, "mandatory_filing", batch=BATCH)
             rows = []
     if rows:
-        _bulk(session, Filing, rows, "mandatory_filing", batch=CHUNK)
+        _bulk(session, Filing, rows, "mandatory_filing", batch=BATCH)
