@@ -54,8 +54,8 @@ def test_inspector_records_a_finding_with_a_photo_on_a_phone(page: Page, sign_in
     # -- my inspections (the Yanta regulator is in the demo pool)
     page.goto("/inspections/tasks?mine=1")
     assert_no_horizontal_overflow(page)
-    target = page.get_by_test_id("inspections").get_by_role("link", name=target_name).first
-    expect(target).to_be_visible()
+    target = page.get_by_test_id("inspections").locator(f"a[href='/inspections/{inspection_id}']")
+    expect(target).to_have_text(target_name)
     target.click()
     page.wait_for_url(f"**/inspections/{inspection_id}")
     expect(page.get_by_test_id("target-name")).to_have_text(target_name)

@@ -264,6 +264,7 @@ def test_conflicts_from_the_database_are_never_drawn(platform):
             assert by_id[f"inspector-{same_org.id}"]["organisation"] == f"org-{a.id}"
             assert f"org-{b.id}" in by_id[f"inspector-{inspectors[0].id}"]["relations"]
             assert f"org-{c.id}" in by_id[f"inspector-{inspectors[1].id}"]["earlier_cases"]
+            assert service.draw_dict(d)["population_size"]["conflicts"] >= 3
             doc = kernel.draw(bytes([n + 1]) * 32, pop["targets"], pop["inspectors"], len(pop["targets"]), 2)
             pairs = {(i, sel["target"]) for sel in doc["selection"] for i in sel["inspectors"]}
             assert not pairs & forbidden

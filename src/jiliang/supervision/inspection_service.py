@@ -564,6 +564,8 @@ def campaign_dict(session: Session, row: Campaign, lang: str = "zh", who: Princi
         "targets": sum(counts.values()), "by_status": counts,
     }
     if full:
+        out["inspectors"] = [{"id": i.id, "name": i.name, "badge_no": i.badge_no} for i in session.scalars(
+            select(Inspector).where(Inspector.id.in_(row.inspector_ids or [0])).order_by(Inspector.badge_no))]
         out["inspections"] = [inspection_dict(session, i) for i in session.scalars(targets.order_by(Inspection.id))]
         regulator = who is None or who.is_admin or who.is_regulator
         out["draws"] = [draw_dict(d, public=not regulator) for d in session.scalars(
@@ -1118,6 +1120,19 @@ def publish_draw(session: Session, who: Principal | None, ident: Any) -> Draw:
     return row
 
 
+def conflict_count(population: dict[str, Any]) -> int:
+    """How many (inspector, target) pairs of the snapshot the draw must never make."""
+    targets = {t["id"]: t for t in population["targets"]}
+    count = 0
+    for inspector in population["inspectors"]:
+        org = inspector.get("organisation")
+        marked = set(inspector.get("relations", [])) | set(inspector.get("earlier_cases", []))
+        if org in targets:
+            marked.add(org)
+        count += len(marked & set(targets))
+    return count + len(population.get("exclusions", []))
+
+
 def names_for(row: Draw) -> tuple[dict[str, str], dict[str, str]]:
     pop = row.population or {"targets": [], "inspectors": []}
     return ({t["id"]: t["name"] for t in pop["targets"]}, {i["id"]: i["name"] for i in pop["inspectors"]})
@@ -1135,7 +1150,8 @@ def draw_dict(row: Draw, public: bool = False) -> dict[str, Any]:
         "published_at": row.published_at.isoformat(timespec="seconds") if row.published_at else None,
         "seed": row.seed_hex if published else None,
         "population_size": (
-            {"targets": len(row.population["targets"]), "inspectors": len(row.population["inspectors"])}
+            {"targets": len(row.population["targets"]), "inspectors": len(row.population["inspectors"]),
+             "conflicts": conflict_count(row.population)}
             if row.population else None
         ),
     }
