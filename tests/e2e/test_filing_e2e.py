@@ -63,9 +63,9 @@ def test_owner_files_and_county_regulator_approves(page: Page, sign_in, platform
     page.goto(filing_url)
     expect(page.get_by_test_id("filing-status")).to_have_text("已备案")
     expect(page.get_by_test_id("unfiled-flag")).to_have_count(0)
+    helpers.screenshot(page, "filing")
     page.goto(f"/filings/unfiled?q={serial}")
     expect(page.get_by_test_id("unfiled")).not_to_contain_text(serial)
-    helpers.screenshot(page, "filings")
     page.set_viewport_size(helpers.PHONE)
     page.goto("/filings")
     helpers.assert_no_horizontal_overflow(page)
@@ -84,6 +84,8 @@ def test_public_catalogue_marks_unconfirmed_rows(page: Page):
     with page.expect_download() as dl:
         page.get_by_test_id("export-xlsx").click()
     assert dl.value.suggested_filename == "mandatory-catalogue.xlsx"
+    page.goto("/public/catalogue")
+    helpers.screenshot(page, "catalogue")
     page.set_viewport_size(helpers.PHONE)
     page.goto("/public/catalogue")
     helpers.assert_no_horizontal_overflow(page)
