@@ -98,6 +98,8 @@ def test_bad_input_names_the_field(client, no_limit):
         (_body(business_name="a\x00b"), "business_name"),
         (_body(contact_phone="", contact_email=""), "contact_phone"),
         (_body(contact_email="not-an-address"), "contact_email"),
+        (_body(contact_email="a\x00b@example.cn"), "contact_email"),
+        (_body(contact_phone="1390000\x001111"), "contact_phone"),
         (_body(consent=False), "consent"),
         (_body(category="bribery"), "category"),
     ]

@@ -225,9 +225,9 @@ def validate(session: Session, data: dict) -> tuple[dict[str, Any], Place | None
         if not phone and not email:
             errors["contact_phone"] = ("请填写电话或电子邮箱之一（或选择匿名）",
                                        "give a phone number or an e-mail address (or file anonymously)")
-        if phone and not PHONE_RE.match(phone):
+        if phone and not PHONE_RE.fullmatch(phone):
             errors["contact_phone"] = ("电话号码格式不正确", "not a valid phone number")
-        if email and (len(email) > 200 or not EMAIL_RE.match(email)):
+        if email and ("\x00" in email or len(email) > 200 or not EMAIL_RE.fullmatch(email)):
             errors["contact_email"] = ("电子邮箱格式不正确", "not a valid e-mail address")
     if not _flag(data.get("consent")):
         errors["consent"] = ("请确认所填内容属实并同意处理", "confirm the facts are true and consent to processing")
