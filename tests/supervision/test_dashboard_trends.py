@@ -35,6 +35,7 @@ def test_snapshot_is_one_row_per_county_per_month_and_idempotent(db):
     again = {s.region_code: (s.total, s.active, s.overdue, s.due_soon, s.past_life, s.verified)
              for s in db.scalars(select(WarningSnapshot).where(WarningSnapshot.month == month))}
     assert len(first) == counties and again == first
+    assert db.scalar(select(func.count()).select_from(WarningSnapshot).where(WarningSnapshot.month == month)) == counties
     # against the register, county by county
     yanta = [i for i in db.scalars(select(Instrument).where(Instrument.region_code == "610113"))]
     total, active, overdue, _due, _life, verified = again["610113"]
@@ -147,3 +148,14 @@ def test_dashboard_page_shows_the_panels(client, auth):
     assert 'href="/warnings?kind=overdue&region=610100"' in page.text
     own = client.get("/", headers=auth("enterprise"))
     assert own.status_code == 200 and 'data-testid="trend-chart"' not in own.text
+
+
+def test_dashboard_coverage_from_the_snapshot_equals_the_live_count(db):
+    today = date.today()
+    warnings.write_snapshot(db, today)
+    for username, region in [("province", "610000"), ("xian", "610100"), ("yanta", "610113"), ("baoji", "610300")]:
+        who = _principal(db, username)
+        snap = warnings.coverage_snapshot(db, who, region, today)
+        live = warnings.coverage(db, who, region, today)
+        assert snap == live
+    db.rollback()

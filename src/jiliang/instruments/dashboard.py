@@ -195,7 +195,7 @@ def supervision_panels(session: Session, principal: Principal, region: Region | 
 
     counts = warnings.counts(session, principal, region.code)
     trend = warnings.trends(session, principal, region.code)["months"]
-    cover = warnings.coverage(session, principal, region.code)
+    cover = warnings.coverage_snapshot(session, principal, region.code)
     return SupervisionPanels(counts, trend, cover, trend_svg(trend, lang))
 
 

@@ -186,7 +186,7 @@ def enqueue_many(session: Session, notices: Iterable[NoticeIn]) -> int:
     return len(new_ids)
 
 
-def deliver_pending(session: Session, limit: int = 100_000) -> dict[str, dict[str, int]]:
+def deliver_pending(session: Session, limit: int = 10_000_000) -> dict[str, dict[str, int]]:
     """Deliver what is pending (or failed, below :data:`MAX_ATTEMPTS`) on each enabled channel."""
     summary: dict[str, dict[str, int]] = {}
     for name, channel in CHANNELS.items():

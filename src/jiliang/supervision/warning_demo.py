@@ -45,7 +45,9 @@ def seed_demo(session: Session, size: str, rng: random.Random, today: date) -> N
                 "due_soon": round(now.due_soon * rng.uniform(0.8, 1.2)),
                 "overdue": min(now.active, round(now.overdue * factor * noise)),
                 "past_life": round(now.past_life * factor),
-                "verified": verified.get(code, 0), "taken_on": end - timedelta(days=1),
+                "verified": verified.get(code, 0), "mandatory": now.mandatory, "filed": now.filed,
+                "verified_on_time": max(0, now.verified_on_time - round(now.mandatory * 0.01 * back * noise)),
+                "taken_on": end - timedelta(days=1),
             })
     for start in range(0, len(rows), 5000):
         session.execute(insert(WarningSnapshot), rows[start:start + 5000])

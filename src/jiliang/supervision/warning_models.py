@@ -129,6 +129,9 @@ class WarningSnapshot(Base):
     overdue: Mapped[int] = mapped_column(Integer, default=0)
     past_life: Mapped[int] = mapped_column(Integer, default=0)
     verified: Mapped[int] = mapped_column(Integer, default=0)  # verified during the month
+    mandatory: Mapped[int] = mapped_column(Integer, default=0)  # active instruments of catalogue types
+    filed: Mapped[int | None] = mapped_column(Integer)  # of those, with an approved filing
+    verified_on_time: Mapped[int] = mapped_column(Integer, default=0)  # of those, verified on time
     taken_on: Mapped[date] = mapped_column(Date)
 
 

@@ -397,7 +397,8 @@ def write_snapshot(session: Session, today: date) -> int:
     figures: dict[str, dict[str, Any]] = {}
     for county, city in session.execute(select(Region.code, Region.city_code).where(Region.level == "county")):
         figures[county] = {"month": month, "region_code": county, "city_code": city, "total": 0, "active": 0,
-                           "due_soon": 0, "overdue": 0, "past_life": 0, "verified": 0, "taken_on": today}
+                           "due_soon": 0, "overdue": 0, "past_life": 0, "verified": 0, "mandatory": 0,
+                           "filed": None, "verified_on_time": 0, "taken_on": today}
     for county, status, n in session.execute(
         select(InstrumentCount.region_code, InstrumentCount.status, InstrumentCount.n)
     ):
@@ -421,6 +422,13 @@ def write_snapshot(session: Session, today: date) -> int:
     ):
         if county in figures:
             figures[county]["verified"] = n
+    cols, filings = _coverage_columns(today)
+    for county, *figs in session.execute(
+        _coverage_from(select(Instrument.region_code, *cols)).group_by(Instrument.region_code)
+    ):
+        if county in figures:
+            figures[county].update(mandatory=figs[0], verified_on_time=figs[1],
+                                   filed=figs[2] if filings else None)
     session.execute(delete(WarningSnapshot).where(WarningSnapshot.month == month))
     session.execute(insert(WarningSnapshot), list(figures.values()))
     return len(figures)
@@ -614,9 +622,43 @@ def trends(session: Session, principal: Principal, region_code: str | None = Non
     return {"region_code": region.code if region else None, "months": points}
 
 
+def _coverage_columns(today: date) -> tuple[list, bool]:
+    """count(mandatory), count(verified on time)[, count(filed)] over the coverage join."""
+    item = CatalogueItem
+    on_time = or_(Instrument.due_date >= today,
+                  and_(item.form == "initial_scrap", Instrument.last_verified.is_not(None)))
+    cols = [func.count(), func.count().filter(on_time)]
+    filings = present("jiliang.supervision.filing_models")
+    if filings:
+        from jiliang.supervision.filing_models import Filing
+
+        approved = select(Filing.instrument_id).where(Filing.status == "approved")
+        cols.append(func.count().filter(Instrument.id.in_(approved)))
+    return cols, filings
+
+
+def _coverage_from(stmt: Select) -> Select:
+    return (
+        stmt.select_from(Instrument)
+        .join(TypeCatalogueLink, TypeCatalogueLink.type_id == Instrument.type_id)
+        .join(CatalogueItem, CatalogueItem.id == TypeCatalogueLink.item_id)
+        .where(Instrument.status.in_(ACTIVE))
+    )
+
+
+def _coverage_dict(region: Region | None, mandatory: int, verified: int, filed: int | None,
+                   filings: bool, as_of: date) -> dict[str, Any]:
+    return {
+        "region_code": region.code if region else None, "mandatory": mandatory,
+        "filed": filed, "filed_rate": round(filed / mandatory, 4) if filed is not None and mandatory else None,
+        "verified_on_time": verified, "verified_rate": round(verified / mandatory, 4) if mandatory else None,
+        "filings_available": filings, "as_of": as_of.isoformat(),
+    }
+
+
 def coverage(session: Session, principal: Principal, region_code: str | None = None,
              today: date | None = None) -> dict[str, Any]:
-    """Coverage of mandatory verification in the scope (regulators, admin).
+    """Coverage of mandatory verification in the scope, counted now (regulators, admin).
 
     *Mandatory*: instruments in an active status whose type is in the catalogue. *Filed*: those
     with an approved filing (强检备案; counted only when the filings feature is present).
@@ -626,36 +668,31 @@ def coverage(session: Session, principal: Principal, region_code: str | None = N
     _need_regulator(principal)
     region = resolve_region(session, principal, region_code)
     today = today or date.today()
-    item = CatalogueItem
-    on_time = or_(Instrument.due_date >= today,
-                  and_(item.form == "initial_scrap", Instrument.last_verified.is_not(None)))
-    cols = [func.count(), func.count().filter(on_time)]
-    filings = present("jiliang.supervision.filing_models")
-    if filings:
-        from jiliang.supervision.filing_models import Filing
-
-        approved = select(Filing.id).where(Filing.instrument_id == Instrument.id, Filing.status == "approved")
-        cols.append(func.count().filter(approved.exists()))
-    stmt = (
-        select(*cols)
-        .select_from(Instrument)
-        .join(TypeCatalogueLink, TypeCatalogueLink.type_id == Instrument.type_id)
-        .join(item, item.id == TypeCatalogueLink.item_id)
-        .where(Instrument.status.in_(ACTIVE))
-    )
+    cols, filings = _coverage_columns(today)
+    stmt = _coverage_from(select(*cols))
     if principal.is_regulator:
         stmt = stmt.where(region_clause(principal, Instrument.region_code, Instrument.city_code))
     stmt = _region_filter(stmt, region, Instrument.region_code, Instrument.city_code)
     row = session.execute(stmt).one()
-    mandatory, verified = int(row[0] or 0), int(row[1] or 0)
-    filed = int(row[2] or 0) if filings else None
-    return {
-        "region_code": region.code if region else None, "mandatory": mandatory,
-        "filed": filed, "filed_rate": round(filed / mandatory, 4) if filed is not None and mandatory else None,
-        "verified_on_time": verified, "verified_rate": round(verified / mandatory, 4) if mandatory else None,
-        "filings_available": filings, "as_of": today.isoformat(),
-    }
+    return _coverage_dict(region, int(row[0] or 0), int(row[1] or 0),
+                          int(row[2] or 0) if filings else None, filings, today)
 
+
+def coverage_snapshot(session: Session, principal: Principal, region_code: str | None = None,
+                      today: date | None = None) -> dict[str, Any]:
+    """The same figures as of the last nightly run of this month (what the dashboard shows: a
+    province of 10^6 instruments reads 107 rows instead of counting them)."""
+    _need_regulator(principal)
+    region = resolve_region(session, principal, region_code)
+    S = WarningSnapshot
+    month = month_start(today or date.today())
+    stmt = select(func.sum(S.mandatory), func.sum(S.verified_on_time), func.sum(S.filed), func.count(S.filed),
+                  func.max(S.taken_on)).where(S.month == month)
+    stmt = _region_filter(stmt, region, S.region_code, S.city_code)
+    mandatory, verified, filed, with_filed, taken = session.execute(stmt).one()
+    filings = bool(with_filed)
+    return _coverage_dict(region, int(mandatory or 0), int(verified or 0), int(filed or 0) if filings else None,
+                          filings, taken or month)
 
 def by_owner(session: Session, principal: Principal, region_code: str | None = None,
              limit: int = 20) -> list[dict[str, Any]]:

@@ -95,6 +95,9 @@ def upgrade() -> None:
     sa.Column('overdue', sa.Integer(), nullable=False),
     sa.Column('past_life', sa.Integer(), nullable=False),
     sa.Column('verified', sa.Integer(), nullable=False),
+    sa.Column('mandatory', sa.Integer(), nullable=False),
+    sa.Column('filed', sa.Integer(), nullable=True),
+    sa.Column('verified_on_time', sa.Integer(), nullable=False),
     sa.Column('taken_on', sa.Date(), nullable=False),
     sa.PrimaryKeyConstraint('month', 'region_code', name=op.f('pk_warning_snapshots'))
     )
