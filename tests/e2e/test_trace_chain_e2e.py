@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibration"))
 import calfix  # noqa: E402
+import helpers  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 PW = "jiliang-demo"
@@ -57,9 +58,12 @@ def test_certificate_chain_graph_gap_click_and_table(page: Page, sign_in, platfo
     fill = node.locator("rect").evaluate("r => getComputedStyle(r).stroke")
     assert fill == "rgb(192, 57, 43)"  # gaps are drawn in red
     expect(page.get_by_test_id("gaps").locator("tr[data-code=link_expired]")).to_have_count(1)
+    helpers.screenshot(page, "trace-chain")
 
-    node.click()
     panel = page.get_by_test_id("detail-panel")
+    expect(panel.get_by_test_id("detail-link")).to_be_hidden()
+    expect(page.get_by_test_id("table-view")).to_be_hidden()
+    node.click()
     expect(panel).to_have_attribute("data-node", f"device:{device_id}")
     expect(panel.get_by_test_id("detail-link")).to_have_attribute("href", f"/standard-devices/{device_id}")
     expect(node).to_have_class("node device gap selected")
