@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Integer, and_, func, insert, or_, select, text, true, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from jiliang.calibration.models import CalibrationPoint, CalibrationRecord
@@ -75,8 +75,6 @@ TEXT_MAX = 2000
 CASE_ENTITY = "trace_reverse_case"
 ITEM_ENTITY = "trace_reverse_item"
 TOPIC = "trace_reverse"
-# records that stand as results (a superseded record's correction is found through its own refs)
-COUNTED = ("draft", "submitted", "reviewed", "approved", "returned")
 
 
 # ------------------------------------------------------------------ input
@@ -263,14 +261,25 @@ class Hit(NamedTuple):
 
 @dataclass
 class Trace:
+    """The affected records in order (depth, date, record id), as plain tuples: a busy standard
+    reaches 10^5 records and a page needs only a few of them as :class:`Hit`."""
+
     subject: Subject
     since: date
     until: date
-    hits: list[Hit] = field(default_factory=list)
+    rows: list[tuple[int, int, date, tuple[str, ...]]] = field(default_factory=list)
+    max_depth: int = 0
 
     @property
-    def max_depth(self) -> int:
-        return max((h.depth for h in self.hits), default=0)
+    def count(self) -> int:
+        return len(self.rows)
+
+    def page(self, start: int, stop: int) -> list[Hit]:
+        return [Hit(*row) for row in self.rows[start:stop]]
+
+    @property
+    def hits(self) -> list[Hit]:
+        return self.page(0, len(self.rows))
 
 
 def _devices(session: Session, standard_id: int) -> list[int]:
@@ -317,26 +326,27 @@ class _Catalogue:
         for n in nodes:
             self.labels.setdefault(n, f"{n[0]}:{n[1]}")
 
-    def uses_sql(self, node: Node, alias: str = "r") -> str:
-        """SQL condition on the ref row ``alias``: the record used this node (see the module
-        docstring). Only integers from the database go into the text."""
+    def uses_sql(self, node: Node) -> list[str]:
+        """SQL conditions on the ref row ``r``, one per arm of a UNION ALL (so each arm is an
+        index-only range scan): the record used this node (see the module docstring). Only
+        integers from the database go into the text."""
         kind, ident = int_node(node)
         if kind == "material":
-            return f"({alias}.ref_kind = 'material' AND {alias}.ref_id = {ident})"
+            return [f"r.ref_kind = 'material' AND r.ref_id = {ident}"]
         if kind == "standard":
+            own = [f"r.ref_kind = 'standard' AND r.ref_id = {ident}"]
             devices = ", ".join(str(int(d)) for d in self.devices.get(ident, []))
-            own = f"({alias}.ref_kind = 'standard' AND {alias}.ref_id = {ident})"
-            return f"({own} OR ({alias}.ref_kind = 'device' AND {alias}.ref_id IN ({devices})))" if devices else own
-        direct = f"({alias}.ref_kind = 'device' AND {alias}.ref_id = {ident})"
+            return own + ([f"r.ref_kind = 'device' AND r.ref_id IN ({devices})"] if devices else [])
+        direct = [f"r.ref_kind = 'device' AND r.ref_id = {ident}"]
         parent = self.parent.get(ident)
         if parent is None:
             return direct
+        whole = f"r.ref_kind = 'standard' AND r.ref_id = {int(parent)}"
         others = ", ".join(str(int(d)) for d in self.devices.get(parent, []) if d != ident)
-        whole = f"({alias}.ref_kind = 'standard' AND {alias}.ref_id = {int(parent)}"
         if others:
-            whole += (" AND NOT EXISTS (SELECT 1 FROM calibration_record_refs o WHERE o.record_id = "
-                      f"{alias}.record_id AND o.ref_kind = 'device' AND o.ref_id IN ({others}))")
-        return f"({direct} OR {whole}))"
+            whole += (" AND NOT EXISTS (SELECT 1 FROM calibration_record_refs o WHERE o.record_id = r.record_id "
+                      f"AND o.ref_kind = 'device' AND o.ref_id IN ({others}))")
+        return direct + [whole]
 
 
 def int_node(node: Node) -> Node:
@@ -348,17 +358,38 @@ def int_node(node: Node) -> Node:
 
 def _level_sql(cat: _Catalogue, level: list) -> str:
     """One UNION ALL over the ref index for every node of a level, as text: SQLAlchemy takes
-    longer to compile a wide union of OR / NOT EXISTS arms than PostgreSQL takes to run it.
-    Everything put into the text is an integer or a date from the database (no user input)."""
+    longer to compile a wide union than PostgreSQL takes to run it. Everything put into the
+    text is an integer or a date from the database (no user input). A record is listed once
+    (its first arm); superseded records are left out through the (status, id) index."""
     arms = [
         f"SELECT {i} AS arm, r.record_id, r.performed_on FROM calibration_record_refs r "
-        f"WHERE {cat.uses_sql(node)} AND r.performed_on >= '{start.isoformat()}' "
-        f"AND r.performed_on <= '{end.isoformat()}'"
+        f"WHERE {cond} AND r.performed_on >= '{start.isoformat()}' AND r.performed_on <= '{end.isoformat()}'"
         for i, (node, start, end, _via) in enumerate(level)
+        for cond in cat.uses_sql(node)
     ]
-    counted = ", ".join(f"'{s}'" for s in COUNTED)
-    return (f"SELECT u.arm, u.record_id, u.performed_on FROM ({' UNION ALL '.join(arms)}) u "
-            f"JOIN calibration_records c ON c.id = u.record_id WHERE c.status IN ({counted})")
+    return (
+        "SELECT min(u.arm) AS arm, u.record_id, min(u.performed_on) AS performed_on "
+        f"FROM ({' UNION ALL '.join(arms)}) u "
+        "WHERE u.record_id NOT IN (SELECT c.id FROM calibration_records c WHERE c.status = 'superseded') "
+        "GROUP BY u.record_id ORDER BY min(u.performed_on), u.record_id"
+    )
+
+
+def _rows(session: Session, sql: str) -> list[tuple[int, int, date]]:
+    """(arm, record id, date) rows straight from the driver: at 10^5 rows the ORM's row
+    objects would cost more than the query (SQLite returns dates as text)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # the grouping of 10^5 refs fits in memory
+        connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if rows and isinstance(rows[0][2], str):
+        rows = [(a, r, date.fromisoformat(d)) for a, r, d in rows]
+    return rows
 
 
 def trace(session: Session, subject: Subject, since: date, until: date, today: date | None = None) -> Trace:
@@ -382,9 +413,8 @@ def trace(session: Session, subject: Subject, since: date, until: date, today: d
         if not level:
             break
         fresh: dict[int, date] = {}
-        found = session.execute(text(_level_sql(cat, level)).columns(arm=Integer, record_id=Integer, performed_on=Date))
-        for arm, rid, day in found:
-            if rid not in hits:
+        for arm, rid, day in _rows(session, _level_sql(cat, level)):
+            if rid not in hits:  # a level's rows come in date order; earlier levels win
                 hits[rid] = (depth, day, level[arm][3])
                 fresh[rid] = day
         children = _children(session, level, fresh, today)
@@ -392,8 +422,9 @@ def trace(session: Session, subject: Subject, since: date, until: date, today: d
         level = [(node, start, end, (*hits[rid][2], f"record:{number}", cat.labels[node]))
                  for node, start, end, rid, number in children]
         depth += 1
-    ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
-    return Trace(subject, since, until, [Hit(rid, d, day, via) for rid, (d, day, via) in ordered])
+    # dicts keep insertion order: by depth, then by date and record id within a level
+    rows = [(rid, d, day, via) for rid, (d, day, via) in hits.items()]
+    return Trace(subject, since, until, rows, rows[-1][1] if rows else 0)
 
 
 def _children(session: Session, level: list, fresh: dict[int, date], today: date) -> list[tuple[Node, date, date, int, str]]:
@@ -616,12 +647,12 @@ def preview(session: Session, who: Principal | None, spec: Spec, page: int = 1, 
     who = require(who)
     _may_mark(who, spec.subject)
     tr = trace(session, spec.subject, spec.since, spec.until, today)
-    shown = describe(session, tr.hits[(page - 1) * per_page: page * per_page], spec.error_found, spec.error_unit)
+    shown = describe(session, tr.page((page - 1) * per_page, page * per_page), spec.error_found, spec.error_unit)
     return {
         "subject": spec.subject.label, "subject_kind": spec.subject.kind,
         "since": spec.since.isoformat(), "until": spec.until.isoformat(),
         "error_found": spec.error_found, "error_unit": spec.error_unit,
-        "count": len(tr.hits), "max_depth": tr.max_depth, "page": page, "per_page": per_page,
+        "count": tr.count, "max_depth": tr.max_depth, "page": page, "per_page": per_page,
         "affected": [{**as_json(r), "points": r["points"]} for r in shown],
     }
 
@@ -643,7 +674,7 @@ def open_case(session: Session, who: Principal | None, spec: Spec, today: date |
         subject_kind=spec.subject.kind, subject_id=spec.subject.id, standard_id=spec.subject.standard_id,
         subject_label=spec.subject.label, since=spec.since, until=spec.until,
         error_found=spec.error_found, error_unit=spec.error_unit, description=spec.description or "",
-        status="open", total=len(tr.hits), closed_items=0, max_depth=tr.max_depth,
+        status="open", total=tr.count, closed_items=0, max_depth=tr.max_depth,
         opened_by=who.user_id or None, opened_at=utcnow(),
     )
     session.add(case)

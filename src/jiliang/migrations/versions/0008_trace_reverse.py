@@ -83,8 +83,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_trace_reverse_items_case_region', ['case_id', 'region_code'], unique=False)
         batch_op.create_index('ix_trace_reverse_items_case_status', ['case_id', 'status', 'depth'], unique=False)
 
+    # covering indexes for the reverse trace (index-only scans)
+    with op.batch_alter_table('calibration_record_refs', schema=None) as batch_op:
+        batch_op.create_index('ix_record_refs_reverse', ['ref_kind', 'ref_id', 'performed_on', 'record_id'], unique=False)
+    with op.batch_alter_table('calibration_records', schema=None) as batch_op:
+        batch_op.create_index('ix_calrec_status_id', ['status', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('calibration_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_calrec_status_id')
+    with op.batch_alter_table('calibration_record_refs', schema=None) as batch_op:
+        batch_op.drop_index('ix_record_refs_reverse')
+
     with op.batch_alter_table('trace_reverse_items', schema=None) as batch_op:
         batch_op.drop_index('ix_trace_reverse_items_case_status')
         batch_op.drop_index('ix_trace_reverse_items_case_region')
