@@ -273,3 +273,34 @@ def test_demo_run_warned_owners_and_county_regulators(db):
     province_bureau = db.scalar(select(Organisation.id).where(Organisation.kind == "regulator",
                                                               Organisation.region_code == "610000"))
     assert any(n.org_id == province_bureau for n in county_notes)
+
+
+def test_a_warning_goes_stale_with_its_instrument_in_the_same_transaction(scratch):
+    from jiliang.supervision.warning_models import WarningCount
+
+    db = scratch
+    periodic = _item(db, "periodic")
+    verified = _instrument(db, periodic, TODAY - timedelta(days=5))
+    suspended = _instrument(db, periodic, TODAY + timedelta(days=3))
+    moved = _instrument(db, periodic, TODAY + timedelta(days=4))
+    kept = _instrument(db, periodic, TODAY - timedelta(days=6))
+    warnings.run(db, TODAY)
+
+    def count(county, kind):
+        row = db.get(WarningCount, (county, kind))
+        db.refresh(row) if row is not None else None
+        return row.n if row is not None else 0
+
+    before = {k: count("610113", k) for k in ("overdue", "due_soon")}
+    resources.update(db, SYSTEM, INSTRUMENTS, verified.id, {"due_date": TODAY + timedelta(days=365)})
+    transition(db, SYSTEM, suspended.id, "suspended", reason="broken")
+    resources.update(db, SYSTEM, INSTRUMENTS, moved.id, {"region_code": "610103"})
+    db.flush()
+    db.expire_all()
+    assert [_warning(db, i) for i in (verified, suspended, moved)] == [None, None, None]
+    assert _warning(db, kept) == ("overdue", TODAY - timedelta(days=6))
+    assert count("610113", "overdue") == before["overdue"] - 1
+    assert count("610113", "due_soon") == before["due_soon"] - 2
+    # a move the run itself makes (in service -> overdue) keeps the warning
+    kept_row = db.get(Instrument, kept.id)
+    assert kept_row.status == "overdue"

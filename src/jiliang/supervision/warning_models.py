@@ -94,14 +94,19 @@ class InboxRead(Base):
 
 
 class InstrumentWarning(Base):
-    """One current warning on one instrument, as the last nightly run computed it."""
+    """One current warning on one instrument, as the last nightly run computed it.
+
+    A trigger on ``instruments`` (migration 0010) removes the warning in the same transaction as
+    a change of the instrument's due date, region or to an inactive status (verified, moved,
+    suspended, scrapped), and takes it off ``warning_counts``: the lists stay exact all day.
+    """
 
     __tablename__ = "instrument_warnings"
     __table_args__ = (
-        Index("ix_instrument_warnings_county", "region_code", "kind", "due_on"),
-        Index("ix_instrument_warnings_city", "city_code", "kind", "due_on"),
-        Index("ix_instrument_warnings_kind", "kind", "due_on"),
-        Index("ix_instrument_warnings_owner", "owner_org_id", "kind", "due_on"),
+        Index("ix_instrument_warnings_county", "region_code", "kind", "due_on", "instrument_id"),
+        Index("ix_instrument_warnings_city", "city_code", "kind", "due_on", "instrument_id"),
+        Index("ix_instrument_warnings_kind", "kind", "due_on", "instrument_id"),
+        Index("ix_instrument_warnings_owner", "owner_org_id", "kind", "due_on", "instrument_id"),
     )
 
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
@@ -112,6 +117,18 @@ class InstrumentWarning(Base):
     region_code: Mapped[str] = mapped_column(String(6))
     city_code: Mapped[str | None] = mapped_column(String(6))
     computed_on: Mapped[date] = mapped_column(Date)
+
+
+class WarningCount(Base):
+    """How many current warnings of each kind each county has (derived: written by the nightly
+    run, decremented by the trigger that removes a warning)."""
+
+    __tablename__ = "warning_counts"
+
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    city_code: Mapped[str | None] = mapped_column(String(6))
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WarningSnapshot(Base):

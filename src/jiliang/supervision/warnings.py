@@ -34,7 +34,10 @@ statuses, queues one notice per owner per (rule, instrument, date) — dedup key
 ``due:{id}:{date}``, ``overdue:{id}:{date}``, ``life:{id}:{date}`` — and one summary a day to
 the regulator organisation of each county, city and the province with warnings, delivers the outbox, and writes the month's
 snapshot row per county (``warning_snapshots``; a re-run in the same month replaces the row).
-Running it twice, or after a restart, queues nothing new.
+Running it twice, or after a restart, queues nothing new. Between runs a trigger on
+``instruments`` (migration 0010) drops the warning of an instrument whose due date or region
+changes or that leaves the active statuses, and decrements ``warning_counts`` — lists and counts
+stay exact during the day without joining the register.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from jiliang.supervision.warning_models import (
     KINDS,
     MAX_LEAD_DAYS,
     InstrumentWarning,
+    WarningCount,
     WarningSetting,
     WarningSnapshot,
 )
@@ -320,9 +324,17 @@ def compute(session: Session, today: date) -> Computed:
 
 
 def _store_warnings(session: Session, rows: list[dict]) -> None:
+    """Replace the current warnings and their counts per county and kind."""
     session.execute(delete(InstrumentWarning))
     for start in range(0, len(rows), BATCH):
         session.execute(insert(InstrumentWarning), rows[start:start + BATCH])
+    tally: Counter = Counter((r["region_code"], r["city_code"], r["kind"]) for r in rows)
+    session.execute(delete(WarningCount))
+    if tally:
+        session.execute(insert(WarningCount), [
+            {"region_code": county, "city_code": city, "kind": kind, "n": n}
+            for (county, city, kind), n in sorted(tally.items(), key=lambda x: (x[0][0], x[0][2]))
+        ])
 
 
 REASONS = {
@@ -489,8 +501,6 @@ def _list_stmt(principal: Principal, region: Region | None, kind: str | None, q:
                Organisation.name, Instrument.use)
         .join(Instrument, Instrument.id == W.instrument_id)
         .join(Organisation, Organisation.id == W.owner_org_id)
-        # a warning whose instrument was verified, suspended or scrapped since the run is stale
-        .where(Instrument.status.in_(ACTIVE), Instrument.due_date.is_not_distinct_from(W.basis_due))
     )
     stmt = _scoped(stmt, principal, region)
     if kind:
@@ -573,24 +583,27 @@ def export_rows(
 
 
 def counts(session: Session, principal: Principal, region_code: str | None = None) -> dict[str, Any]:
-    """Warnings by kind in the scope, and by child region (city of a province, county of a city)
-    or, for an organisation, by nothing more."""
+    """Warnings by kind in the scope, and by child region (city of a province, county of a city);
+    for an organisation, its own by kind. Regions read the ~300 rows of ``warning_counts``."""
     region = resolve_region(session, principal, region_code)
-    W = InstrumentWarning
-    child = None
-    if region is not None and region.level == "province":
-        child = W.city_code
-    elif region is not None and region.level == "city":
-        child = W.region_code
-    cols = [W.kind, func.count()] + ([child] if child is not None else [])
-    stmt = _scoped(select(*cols), principal, region).group_by(W.kind, *([child] if child is not None else []))
     by_kind = dict.fromkeys(KINDS, 0)
     by_child: dict[str, dict[str, int]] = {}
-    for row in session.execute(stmt):
-        by_kind[row[0]] += row[1]
+    if region is None:
+        W = InstrumentWarning
+        for kind, n in session.execute(_scoped(select(W.kind, func.count()), principal, None).group_by(W.kind)):
+            by_kind[kind] += n
+        return {"region_code": None, "by_kind": by_kind, "by_region": by_child}
+    C = WarningCount
+    stmt = select(C.kind, C.n, C.city_code, C.region_code)
+    if principal.is_regulator:
+        stmt = stmt.where(region_clause(principal, C.region_code, C.city_code))
+    stmt = _region_filter(stmt, region, C.region_code, C.city_code)
+    for kind, n, city, county in session.execute(stmt):
+        by_kind[kind] += n
+        child = city if region.level == "province" else county if region.level == "city" else None
         if child is not None:
-            by_child.setdefault(row[2], dict.fromkeys(KINDS, 0))[row[0]] += row[1]
-    return {"region_code": region.code if region else None, "by_kind": by_kind, "by_region": by_child}
+            by_child.setdefault(child, dict.fromkeys(KINDS, 0))[kind] += n
+    return {"region_code": region.code, "by_kind": by_kind, "by_region": by_child}
 
 
 def trends(session: Session, principal: Principal, region_code: str | None = None,

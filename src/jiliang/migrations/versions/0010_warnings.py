@@ -80,10 +80,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('instrument_id', name=op.f('pk_instrument_warnings'))
     )
     with op.batch_alter_table('instrument_warnings', schema=None) as batch_op:
-        batch_op.create_index('ix_instrument_warnings_city', ['city_code', 'kind', 'due_on'], unique=False)
-        batch_op.create_index('ix_instrument_warnings_county', ['region_code', 'kind', 'due_on'], unique=False)
-        batch_op.create_index('ix_instrument_warnings_kind', ['kind', 'due_on'], unique=False)
-        batch_op.create_index('ix_instrument_warnings_owner', ['owner_org_id', 'kind', 'due_on'], unique=False)
+        batch_op.create_index('ix_instrument_warnings_city', ['city_code', 'kind', 'due_on', 'instrument_id'], unique=False)
+        batch_op.create_index('ix_instrument_warnings_county', ['region_code', 'kind', 'due_on', 'instrument_id'], unique=False)
+        batch_op.create_index('ix_instrument_warnings_kind', ['kind', 'due_on', 'instrument_id'], unique=False)
+        batch_op.create_index('ix_instrument_warnings_owner', ['owner_org_id', 'kind', 'due_on', 'instrument_id'], unique=False)
+
+    op.create_table('warning_counts',
+    sa.Column('region_code', sa.String(length=6), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('city_code', sa.String(length=6), nullable=True),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('region_code', 'kind', name=op.f('pk_warning_counts'))
+    )
 
     op.create_table('warning_snapshots',
     sa.Column('month', sa.Date(), nullable=False),
@@ -113,9 +121,38 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_warning_settings_updated_by_users')),
     sa.PrimaryKeyConstraint('region_code', name=op.f('pk_warning_settings'))
     )
+    stale_warning_trigger(op.get_bind().dialect.name, op.execute)
+
+
+# A change of an instrument's due date or region, or to a status outside the active ones, makes
+# its warning stale: remove it and take it off the county's count, in the same transaction.
+ACTIVE_SQL = "('registered', 'in_service', 'due', 'overdue')"
+STALE_WHEN = (f"NEW.due_date IS DISTINCT FROM OLD.due_date OR NEW.region_code IS DISTINCT FROM OLD.region_code "
+              f"OR NEW.status NOT IN {ACTIVE_SQL}")
+UNCOUNT = ("UPDATE warning_counts SET n = n - 1 WHERE EXISTS (SELECT 1 FROM instrument_warnings w "
+           "WHERE w.instrument_id = NEW.id AND w.region_code = warning_counts.region_code "
+           "AND w.kind = warning_counts.kind)")
+DROP_WARNING = "DELETE FROM instrument_warnings WHERE instrument_id = NEW.id"
+
+
+def stale_warning_trigger(dialect: str, execute) -> None:
+    if dialect == "postgresql":
+        execute("CREATE OR REPLACE FUNCTION jiliang_stale_warning() RETURNS trigger AS $$ BEGIN "
+                f"{UNCOUNT}; {DROP_WARNING}; RETURN NULL; END; $$ LANGUAGE plpgsql")
+        execute("CREATE TRIGGER instruments_stale_warning AFTER UPDATE OF due_date, region_code, status "
+                f"ON instruments FOR EACH ROW WHEN ({STALE_WHEN}) EXECUTE FUNCTION jiliang_stale_warning()")
+        return
+    when = STALE_WHEN.replace("IS DISTINCT FROM", "IS NOT")
+    execute("CREATE TRIGGER instruments_stale_warning AFTER UPDATE OF due_date, region_code, status ON instruments "
+            f"WHEN {when} BEGIN {UNCOUNT}; {DROP_WARNING}; END")
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS instruments_stale_warning" + (
+        " ON instruments" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS jiliang_stale_warning()")
+    op.drop_table('warning_counts')
     op.drop_table('warning_settings')
     with op.batch_alter_table('warning_snapshots', schema=None) as batch_op:
         batch_op.drop_index('ix_warning_snapshots_city')
