@@ -546,8 +546,16 @@ def list_warnings(
         raise ValidationFailed.one("sort", "未知排序", "unknown sort")
     page, per_page = max(1, page), min(max(1, per_page), 200)
     stmt = _list_stmt(principal, region, kind, q, owner_org_id)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     W = InstrumentWarning
+    if q:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    else:  # the joins only add columns: count the warnings alone, from the index
+        counted = _scoped(select(func.count()).select_from(W), principal, region)
+        if kind:
+            counted = counted.where(W.kind == kind)
+        if owner_org_id is not None:
+            counted = counted.where(W.owner_org_id == owner_org_id)
+        total = session.scalar(counted) or 0
     order = {"due_on": (W.due_on, W.instrument_id), "-due_on": (W.due_on.desc(), W.instrument_id.desc()),
              "serial_no": (Instrument.serial_no, W.instrument_id)}[sort]
     rows = session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
