@@ -124,7 +124,7 @@ def ensure_catalogue_links() -> int:
         return len(types)
 
 
-def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
+def measure(repeat: int, warmup: int, with_nightly: bool = True) -> tuple[list[registry.Figure], dict]:
     from sqlalchemy import func, select
 
     from jiliang.core.db import session_scope
@@ -150,6 +150,10 @@ def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
             warnings.trends(session, province, "610000")
             warnings.coverage_snapshot(session, province, "610000")
 
+    def build_call(_i: int) -> None:
+        with session_scope() as session:
+            dashboard.build(session, province, "610000", "zh")
+
     def list_call(i: int) -> None:
         with session_scope() as session:
             warnings.list_warnings(session, county_reg, kind="overdue", page=1 + (i % 3), per_page=25)
@@ -162,6 +166,8 @@ def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
     for name, what, fn, n in (
         ("map", "province 610000: dashboard.build + warning counts by city + 12-month trend + coverage "
                 "(the regulator dashboard's aggregates)", map_call, repeat),
+        ("build", "of which: dashboard.build alone (registry: status counts + 30-day due window)", build_call,
+         repeat),
         ("list", f"county {county} overdue list ({overdue_n:,} rows), page of 25 by due date", list_call, repeat),
         ("coverage", "province 610000 coverage (filed vs verified on time), live count", coverage_call,
          max(10, repeat // 10)),
@@ -169,6 +175,8 @@ def measure(repeat: int, warmup: int) -> tuple[list[registry.Figure], dict]:
         with console.status(f"{name} ×{n}"):
             figures.append(registry.Figure(name, what, registry.timed(fn, n, min(warmup, n))))
     nightly = {}
+    if not with_nightly:
+        return figures, nightly
     for label, day in (("tomorrow", date.today() + timedelta(days=1)), ("today again", date.today())):
         with console.status(f"nightly run ({label})"), session_scope() as session:
             started = time.perf_counter()
@@ -237,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="generate only N instruments with the demo generator and copy them server-side up to "
                          "--instruments (much faster on a loaded machine)")
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--no-nightly", action="store_true", help="skip timing the nightly run")
     ap.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     args = ap.parse_args(argv)
 
@@ -271,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         copies = session.scalar(select(func.count()).select_from(Instrument)
                                 .where(Instrument.serial_no.like("%-%"))) or 0
     ensure_catalogue_links()
-    figures, nightly = measure(args.repeat, args.warmup)
+    figures, nightly = measure(args.repeat, args.warmup, not args.no_nightly)
     if first is not None:
         nightly = {"first run over the expanded register, committed": first, **nightly}
     for f in figures:
