@@ -6,9 +6,8 @@ Revises: 0006
 Create Date: 2026-11-27 06:52:17.952880
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0011'
 down_revision = '0006'
