@@ -82,6 +82,7 @@ NIGHTLY_JOBS = (
     "jiliang.traceability.chain:nightly",
     "jiliang.supervision.warnings:nightly",
     "jiliang.integrity.service:nightly",
+    "jiliang.supervision.inspection_service:nightly",
 )
 
 
