@@ -185,3 +185,11 @@ def test_nightly_report_counts_the_broken(db):
     assert "link_expired" in listed[broken["records"][0].id]["codes"]
     assert clean["records"][0].id not in listed
     assert row.broken == len(row.items) and row.checked == summary["checked"]
+
+
+def test_a_record_naming_no_standard_is_not_traceable(db):
+    lab, cust = chainfix.demo_lab(db), chainfix.enterprise(db)
+    rec = chainfix.record(db, lab, cust, TODAY)
+    result = check_record(db, rec)
+    assert result["traceable"] is False and result["depth"] == 1
+    assert [(g["code"], g["level"], g["severity"]) for g in result["gaps"]] == [("no_reference", 1, "unregistered")]

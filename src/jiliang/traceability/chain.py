@@ -28,6 +28,15 @@ The result is ``{"traceable": bool, "gaps": [...], "depth": int, ...}`` plus ``n
 ``edges`` for drawing. Each gap has a stable ``code``, the ``level`` (the step, 1 = the checked
 record), the ``subject``, ``reason_zh``/``reason_en`` and a ``fix`` (what to change, with a URL).
 
+Gap codes (stable): ``no_reference`` (the record names nothing used), ``no_link``,
+``link_expired``, ``standard_assessment_lapsed``, ``standard_retired``,
+``device_certificate_lapsed``, ``device_retired``, ``material_expired``, ``material_retired``,
+``source_not_approved``, ``source_superseded``, ``source_revoked``, ``source_expired``,
+``uncertainty_inversion``, ``no_terminal``, ``cycle``, ``unknown_subject``. A gap whose
+``severity`` is "unregistered" (nothing was ever entered: no link at all for the item, or no item
+named) makes the chain not traceable but does not stop an approval; every other ("broken") gap
+does, unless the approver records a reason (see ``blocking_gaps``).
+
 The upward part from a source record does not depend on who uses it, so it is computed once per
 checker (memoised); a cycle of links is reported as a gap, never followed twice.
 """
@@ -333,7 +342,14 @@ class Checker:
                                "issuer": self.lab_name(info.lab_org_id), "date": on.isoformat(),
                                "url": f"/calibration/{info.id}", "u": info.u_min, "unit": info.unit,
                                "tur": info.tur_min}
-        for kind, ident, needs_link in self._subjects(info):
+        subjects = self._subjects(info)
+        if not subjects:
+            part.gaps.append(_gap(
+                "no_reference", 1, {"kind": "record", "id": info.id, "name": info.number},
+                f"记录 {info.number} 未登记所用的计量标准、标准器或标准物质，无法溯源",
+                f"Record {info.number} names no standard, device or RM lot used: nothing to trace",
+                _fix("calibration_record", info.id, f"/calibration/{info.id}"), rid, "unregistered"))
+        for kind, ident, needs_link in subjects:
             subject, obj = self._subject(kind, ident)
             sid = f"{kind}:{ident}"
             if graph:

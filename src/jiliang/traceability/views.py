@@ -37,6 +37,7 @@ MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 
 GAP_CODES: dict[str, tuple[str, str]] = {
     "no_link": ("无有效溯源关系", "No trace link in force"),
+    "no_reference": ("未登记所用标准", "No standard recorded"),
     "link_expired": ("溯源已过期", "Trace link expired"),
     "standard_assessment_lapsed": ("计量标准考核失效", "Standard assessment lapsed"),
     "standard_retired": ("计量标准已停用", "Standard retired"),
