@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from jiliang import features
 from jiliang.core.audit import AuditEntry
 from jiliang.core.config import get_settings
 from jiliang.core.db import utcnow
@@ -392,6 +393,10 @@ def add_certificates(session: Session) -> list[str]:
     device = resources.create(session, SYSTEM, STANDARD_DEVICES, {
         "standard_id": standard.id, "name": "F2 等级砝码组", "certificate_no": "GLz2026-00001",
         "certificate_valid_until": today + timedelta(days=300)})
+    if features.present("jiliang.traceability.demo"):
+        from jiliang.traceability.demo import link_to_nim
+
+        link_to_nim(session, device, today)  # the demo certificates have a complete chain
     scale_type = session.scalar(select(InstrumentType).where(InstrumentType.code == "WT-NAWI"))
     owner = session.scalar(select(Organisation).where(Organisation.id == users["enterprise"].org_id))
     password = get_settings().demo_password

@@ -16,15 +16,17 @@ LAB_USERS = ("labmanager", "metrologist", "reviewer", "approver")
 ITEM = "数字指示秤"
 
 
-def lab_setup() -> dict:
+def lab_setup(linked: bool = True) -> dict:
     """Link a registered-metrologist entry qualified for WT-NAWI to each demo lab user
-    (idempotent), and add one valid and one lapsed standard to the provincial lab."""
+    (idempotent), and add one valid and one lapsed standard to the provincial lab; the valid
+    standard's device traces to a national primary standard unless ``linked`` is False."""
     from jiliang.core import resources
     from jiliang.core.db import session_scope
     from jiliang.core.security import SYSTEM
     from jiliang.people.models import Metrologist, User
     from jiliang.people.service import METROLOGISTS
     from jiliang.standards.service import STANDARD_DEVICES, STANDARDS
+    from jiliang.traceability.demo import link_to_nim
 
     with session_scope() as s:
         users = {u.username: u for u in s.scalars(select(User).where(User.username.in_(LAB_USERS)))}
@@ -70,6 +72,8 @@ def lab_setup() -> dict:
                 "certificate_valid_until": date.today() + timedelta(days=200),
             },
         )
+        if linked:
+            link_to_nim(s, dev, date.today()).note = "测试：由中国计量科学研究院校准"
         bad = resources.create(
             s,
             SYSTEM,

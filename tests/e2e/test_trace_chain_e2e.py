@@ -29,7 +29,7 @@ def _certificate_with_a_broken_chain() -> tuple[str, int]:
     from jiliang.people.service import principal_for
     from jiliang.traceability.models import TraceLink
 
-    setup = calfix.lab_setup()
+    setup = calfix.lab_setup(linked=False)
     scale = calfix.new_scale()
     today = date.today()
     with session_scope() as s:

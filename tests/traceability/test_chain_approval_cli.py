@@ -43,7 +43,7 @@ def _reviewed(client, auth, setup) -> int:
 
 
 def test_broken_chain_blocks_approval_until_a_reason_is_recorded(client, auth, platform):
-    setup = calfix.lab_setup()
+    setup = calfix.lab_setup(linked=False)
     today = date.today()
     link_id = _link(setup["device"], today - timedelta(days=400), today - timedelta(days=30))
     rid = _reviewed(client, auth, setup)
@@ -71,12 +71,13 @@ def test_broken_chain_blocks_approval_until_a_reason_is_recorded(client, auth, p
     assert len(override) == 1 and override[0]["reason"].startswith("上级溯源证书复校中")
 
 
-def test_unregistered_chain_does_not_block_but_is_reported(client, auth, setup):
-    rid = _reviewed(client, auth, setup)
-    r = call(client, auth, "POST", "/api/v1/calibration/records/{id}/approve", "approver", json={"password": PW}, id=rid)
-    assert r.status_code == 200 and r.json()["chain_override"] is None
+def test_unregistered_chain_blocks_approval_too(client, auth, platform):
+    rid = _reviewed(client, auth, calfix.lab_setup(linked=False))
     check = call(client, auth, "GET", "/api/v1/trace/records/{id}", "approver", id=rid).json()
     assert check["traceable"] is False and {g["severity"] for g in check["gaps"]} == {"unregistered"}
+    r = call(client, auth, "POST", "/api/v1/calibration/records/{id}/approve", "approver", json={"password": PW}, id=rid)
+    assert r.status_code == 409 and r.json()["error"] == "broken_chain"
+    assert {g["code"] for g in r.json()["gaps"]} == {g["code"] for g in check["gaps"]}
 
 
 def test_cli_trace_check_json_and_exit_codes(client, auth, platform):
@@ -87,20 +88,21 @@ def test_cli_trace_check_json_and_exit_codes(client, auth, platform):
     number = r.json()["number"]
 
     res = runner.invoke(app, ["trace", "check", number, "--json"])
-    assert res.exit_code == 1, res.output
-    out = json.loads(res.stdout)
-    assert out["traceable"] is False and out["depth"] == 1
-    assert {g["code"] for g in out["gaps"]} == {"no_link"}
-    assert out["certificate"]["number"] == number
-
-    _link(setup["device"], date.today() - timedelta(days=100), date.today() + timedelta(days=200))
-    res = runner.invoke(app, ["trace", "check", number, "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["traceable"] is True and out["gaps"] == [] and out["depth"] == 1
-
+    # the record (step 1) used a device calibrated by NIM, whose certificate is terminal (step 2)
+    assert out["traceable"] is True and out["gaps"] == [] and out["depth"] == 2
+    assert out["certificate"]["number"] == number
     res = runner.invoke(app, ["trace", "check", number, "--lang", "en"])
-    assert res.exit_code == 0 and f"{number}: traceable, depth 1" in res.stdout
+    assert res.exit_code == 0 and f"{number}: traceable, depth 2" in res.stdout
+
+    # a later link of the device, expired on the day of use, takes over and breaks the chain
+    yesterday = date.today() - timedelta(days=1)
+    _link(setup["device"], yesterday, yesterday)
+    res = runner.invoke(app, ["trace", "check", number, "--json"])
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.stdout)
+    assert out["traceable"] is False and {g["code"] for g in out["gaps"]} == {"link_expired"}
     res = runner.invoke(app, ["trace", "check", "NO-SUCH-CERT", "--json", "--lang", "en"])
     assert res.exit_code == 2
     assert "no certificate numbered NO-SUCH-CERT" in res.stderr and res.stdout == ""

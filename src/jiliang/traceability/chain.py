@@ -34,8 +34,8 @@ Gap codes (stable): ``no_reference`` (the record names nothing used), ``no_link`
 ``source_not_approved``, ``source_superseded``, ``source_revoked``, ``source_expired``,
 ``uncertainty_inversion``, ``no_terminal``, ``cycle``, ``unknown_subject``. A gap whose
 ``severity`` is "unregistered" (nothing was ever entered: no link at all for the item, or no item
-named) makes the chain not traceable but does not stop an approval; every other ("broken") gap
-does, unless the approver records a reason (see ``blocking_gaps``).
+named) or "broken" (something entered is not valid); either stops an approval unless the approver
+records a reason (see ``blocking_gaps``).
 
 The upward part from a source record does not depend on who uses it, so it is computed once per
 checker (memoised); a cycle of links is reported as a gap, never followed twice.
@@ -592,12 +592,12 @@ def check_record(session: Session, rec: CalibrationRecord, graph: bool = True) -
 
 
 def blocking_gaps(result: dict[str, Any]) -> list[dict]:
-    """The gaps that stop an approval: broken links not already covered by an override.
+    """The gaps that stop an approval: every gap not already covered by an override.
 
-    A subject whose traceability was never registered (``severity`` "unregistered") is reported
-    by every check but does not block approval.
+    A subject whose traceability was never registered (``severity`` "unregistered") blocks as a
+    broken link does: a record without a chain is not traceable, so its approval needs a reason.
     """
-    return [g for g in result["gaps"] if g["severity"] == "broken" and not g["overridden"]]
+    return [g for g in result["gaps"] if not g["overridden"]]
 
 
 def public_part(result: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
