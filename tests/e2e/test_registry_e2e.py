@@ -137,7 +137,9 @@ def test_regulator_drills_down_filters_and_opens_audit_trail(page: Page, sign_in
 
 def test_enterprise_registers_instrument_fixing_an_invalid_field(page: Page, sign_in):
     sign_in("enterprise")
-    page.get_by_role("navigation", name="main").get_by_role("link", name="计量器具").click()
+    nav = page.get_by_role("navigation", name="main")
+    nav.locator("details[data-group=registers] > summary").click()
+    nav.get_by_role("link", name="计量器具").click()
     page.get_by_role("link", name="新建", exact=True).click()
     expect(page).to_have_url(re.compile(r"/instruments/new$"))
 
@@ -238,7 +240,9 @@ def test_language_switch_sticks(page: Page, sign_in):
     expect(page.get_by_test_id("lang-switch")).to_have_text("中文")
 
     # Next page, no ?lang= in the address: still English (the cookie sticks).
-    page.get_by_role("navigation", name="main").get_by_role("link", name="Instruments").click()
+    nav = page.get_by_role("navigation", name="main")
+    nav.locator("details[data-group=registers] > summary").click()
+    nav.get_by_role("link", name="Instruments").click()
     expect(page).to_have_url(re.compile(r"/instruments$"))
     expect(html).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Instruments")

@@ -65,10 +65,50 @@ def add_nav(path: str, label: tuple[str, str], roles: frozenset[str] = ALL_ROLES
         NAV.append((path, label, roles))
 
 
+# menu groups: (key, (zh, en) label, path prefixes of its entries); an entry in no group stands alone
+NAV_GROUPS: list[tuple[str, tuple[str, str], tuple[str, ...]]] = [
+    ("registers", ("登记", "Registers"), ("/instruments", "/organisations", "/standards", "/materials",
+                                          "/metrologists", "/instrument-types", "/users")),
+    ("lab", ("检定校准", "Laboratory"), ("/calibration", "/certificates", "/uncertainty", "/trace")),
+    ("supervision", ("监督管理", "Supervision"), ("/warnings", "/filings", "/public/catalogue", "/inspections",
+                                               "/complaints", "/netcontent", "/integrity")),
+]
+
+
 def _nav_for(who: Principal | None) -> list[tuple[str, tuple[str, str]]]:
     if who is None:
         return []
     return [(path, label) for path, label, roles in NAV if who.role in roles]
+
+
+def _group_of(path: str) -> int | None:
+    for i, (_key, _label, prefixes) in enumerate(NAV_GROUPS):
+        if path in prefixes or any(path.startswith(p + "/") for p in prefixes):
+            return i
+    return None
+
+
+def nav_menu(who: Principal | None, current: str) -> list[dict[str, Any]]:
+    """The menu for ``who``: groups of entries (a group of one is a plain link), in NAV_GROUPS
+    order, then lone entries; the entry whose path is the longest prefix of ``current`` is on."""
+    entries = _nav_for(who)
+    matches = [p for p, _ in entries if current == p or current.startswith(p.rstrip("/") + "/")]
+    active = max(matches, key=len) if matches else None
+    groups: dict[int, list[dict]] = {}
+    alone: list[dict] = []
+    for path, label in entries:
+        item = {"path": path, "label": label, "on": path == active}
+        g = _group_of(path)
+        (groups.setdefault(g, []) if g is not None else alone).append(item)
+    menu = []
+    for i in sorted(groups):
+        items = groups[i]
+        if len(items) == 1:
+            menu.append(items[0])
+        else:
+            menu.append({"group": NAV_GROUPS[i][0], "label": NAV_GROUPS[i][1], "children": items,
+                         "on": any(x["on"] for x in items)})
+    return menu + alone
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> HTMLResponse:
@@ -78,7 +118,7 @@ def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 
         "request": request,
         "lang": lang,
         "who": who,
-        "nav": _nav_for(who),
+        "nav": nav_menu(who, request.url.path),
         "csrf": csrf_token(request) if "session" in request.scope else "",
         "path": request.url.path,
     }
@@ -337,7 +377,8 @@ def _can_create(who: Principal, resource: Resource) -> bool:
         return True
     if resource.name == "instruments":
         return who.role in ("enterprise", "lab_manager")
-    if resource.name in ("standards", "materials", "metrologists", "standard-devices", "certified-values"):
+    if resource.name in ("standards", "materials", "metrologists", "standard-devices", "certified-values",
+                         "external-certificates", "trace-links"):
         return who.role == "lab_manager"
     if resource.name == "organisations":
         return who.is_regulator

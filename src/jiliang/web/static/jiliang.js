@@ -29,3 +29,16 @@ document.querySelectorAll("input[data-lookup]").forEach((input) => {
     }, 250);
   });
 });
+
+// The menu's groups: one open at a time; a click elsewhere or Escape closes it.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll(".main-nav details[open]").forEach((d) => {
+    if (!d.contains(event.target)) d.removeAttribute("open");
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") document.querySelectorAll(".main-nav details[open]").forEach((d) => d.removeAttribute("open"));
+});
+document.querySelectorAll(".main-nav details").forEach((d) => d.addEventListener("toggle", () => {
+  if (d.open) document.querySelectorAll(".main-nav details[open]").forEach((o) => { if (o !== d) o.removeAttribute("open"); });
+}));
