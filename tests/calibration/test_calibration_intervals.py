@@ -10,7 +10,6 @@ import pytest
 from rolecheck import call
 
 
-
 @pytest.fixture(scope="module")
 def history(setup):
     """Six electronic price-computing scales with three yearly approved records each."""
