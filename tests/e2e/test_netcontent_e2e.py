@@ -45,7 +45,9 @@ def test_inspector_pastes_50_values_sees_the_verdict_and_downloads_the_pdf(page:
     org_id, org_name, uscc = _yanta_producer()
     values = [500.4 + (i % 7) * 0.3 for i in range(50)]
     sign_in("yanta")
-    page.get_by_role("link", name="定量包装商品").first.click()
+    nav = page.get_by_role("navigation", name="main")
+    nav.locator("details[data-group=supervision] > summary").click()
+    nav.get_by_role("link", name="定量包装商品").click()
     page.get_by_test_id("new-inspection").click()
     expect(page.locator("h1")).to_have_text("新建净含量检验")
 

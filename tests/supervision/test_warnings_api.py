@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from tests.rolecheck import call
+
+from rolecheck import call
 
 
 def test_warning_list_scopes(client, auth):
