@@ -255,8 +255,8 @@ def test_invalid_input_is_named_in_the_response(client, auth, nc_places):
     assert r.status_code == 422 and "rules" in r.json()["fields"]
     body = lot_body(org)
     body.pop("net")
-    r = client.post(
-        f"{BASE}/inspections",
+    r = client.post(  # ?lang=en: the shared client may carry a language cookie from other tests
+        f"{BASE}/inspections?lang=en",
         json={**body, "measurements": "1\n2\nabc"},
         headers={**auth("yanta"), "accept-language": "en"},
     )
