@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.core.errors import Conflict, DomainError, ValidationFailed
@@ -21,13 +22,39 @@ from jiliang.supervision import catalogue
 from jiliang.supervision import filing_service as service
 from jiliang.supervision.catalogue_models import FORMS, MODES
 from jiliang.supervision.filing_models import FILING_STATUS
-from jiliang.web.views import ALL_ROLES, add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import (
+    ALL_ROLES,
+    add_detail_note,
+    add_nav,
+    add_templates,
+    check_csrf,
+    need_user,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
 FILERS = frozenset({"admin", "regulator", "enterprise"})
 add_nav("/filings", ("强检备案", "Mandatory filings"), FILERS)
 add_nav("/public/catalogue", ("强检目录", "Mandatory catalogue"), ALL_ROLES)
+
+
+def _unfiled_note(db: Session, who: Principal, inst: Any, lang: str) -> list[dict[str, Any]]:
+    """On an instrument's page (already scope-checked): the should-be-filed flag, with the way to file."""
+    if not service.is_unfiled(db, inst.id):
+        return []
+    en = lang == "en"
+    owner = who.is_admin or (who.role == "enterprise" and who.org_id == inst.owner_org_id)
+    return [{
+        "testid": "unfiled-flag",
+        "text": ("Should be filed: a mandatory-verification type in a mandatory use, with no approved filing."
+                 if en else "应备未备：本器具属强制检定目录且用于强检用途，尚无已批准的强检备案。"),
+        "href": f"/filings/new?instrument_id={inst.id}" if owner else "/filings/unfiled",
+        "link": ("File it now" if en else "立即备案") if owner else ("Should-be-filed list" if en else "应备未备清单"),
+    }]
+
+
+add_detail_note("instruments", _unfiled_note)
 
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 COMMON = {"FILING_STATUS": FILING_STATUS, "FILING_USES": service.FILING_USES, "USES": USES,

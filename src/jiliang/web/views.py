@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,6 +58,17 @@ NAV: list[tuple[str, tuple[str, str], frozenset[str]]] = [
     ("/instrument-types", ("器具类型", "Instrument types"), ALL_ROLES),
     ("/users", ("用户", "Users"), frozenset({"admin"})),
 ]
+
+
+# resource name -> functions (db, who, obj, lang) -> notes shown at the top of a record's page,
+# each {"text": str, "href": str | None, "link": str | None, "testid": str}; features add them
+DETAIL_NOTES: dict[str, list[Callable[[Session, Principal, Any, str], list[dict[str, Any]]]]] = {}
+
+
+def add_detail_note(resource_name: str, fn: Callable[[Session, Principal, Any, str], list[dict[str, Any]]]) -> None:
+    """A feature adds a note to the detail page of another register's records (once, at import)."""
+    if fn not in DETAIL_NOTES.setdefault(resource_name, []):
+        DETAIL_NOTES[resource_name].append(fn)
 
 
 def add_nav(path: str, label: tuple[str, str], roles: frozenset[str] = ALL_ROLES) -> None:
@@ -399,6 +411,7 @@ def _detail_view(resource: Resource):
             "field_labels": {f.name: pick(f.label, lang) for f in resource.fields},
             "audit_value": _audit_value(resource, lang),
             "ACTIONS": AUDIT_ACTIONS,
+            "notes": [n for fn in DETAIL_NOTES.get(resource.name, []) for n in fn(db, who, obj, lang)],
         }
         if resource is INSTRUMENTS:
             ctx["next_statuses"] = sorted(TRANSITIONS[obj.status])
