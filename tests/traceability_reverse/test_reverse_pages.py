@@ -25,6 +25,7 @@ def case_id(platform, chain):
 def test_case_list_and_new_form(client, auth, case_id, chain):
     r = client.get("/trace/reverse", headers=auth("labmanager"))
     assert r.status_code == 200 and "溯源追溯" in r.text and 'data-testid="mark-oot"' in r.text
+    client.cookies.delete("lang")  # the shared client may carry another test's language choice
     r = client.get("/trace/reverse?status=open&q=RT-", headers={**auth("enterprise"), "accept-language": "en"})
     assert r.status_code == 200 and "Reverse traceability" in r.text and 'data-testid="mark-oot"' not in r.text
     assert client.get("/trace/reverse/new", headers=auth("labmanager")).status_code == 200
@@ -64,6 +65,7 @@ def test_exports(client, auth, case_id, chain):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     text = r.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("记录编号,证书编号") and len(text.strip().splitlines()) == 6
+    client.cookies.delete("lang")
     r = client.get(f"/trace/reverse/{case_id}/export.xlsx?depth=2", headers={**auth("labmanager"), "accept-language": "en"})
     assert r.status_code == 200
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))

@@ -42,3 +42,23 @@ def test_pages_render_the_grouped_menu_and_keep_the_query_in_the_language_switch
     assert r.status_code == 200
     assert 'data-group="registers"' in r.text and 'class="nav-group on"' in r.text
     assert "status=overdue" in r.text.split('data-testid="lang-switch"')[0].rsplit("href=", 1)[1]
+
+
+def test_inbox_entry_shows_the_unread_count(client, auth, db):
+    from sqlalchemy import select
+
+    from jiliang.people.models import User
+    from jiliang.people.service import principal_for
+    from jiliang.supervision.inbox import unread_count
+
+    user = db.scalar(select(User).where(User.username == "enterprise"))
+    n = unread_count(db, principal_for(db, user))
+    page = client.get("/instruments", headers=auth("enterprise")).text
+    if n:
+        assert f'data-testid="nav-badge">{n}</span>' in page
+    else:
+        assert 'data-testid="nav-badge"' not in page
+
+
+def test_enterprise_reaches_its_reverse_trace_items_from_the_menu(app):
+    assert "/trace/reverse" in _paths(nav_menu(_who("enterprise"), "/"))

@@ -21,4 +21,5 @@ def test_portal_needs_no_sign_in_and_links_only_working_pages(client):
 
 def test_portal_in_english_and_linked_from_sign_in(client):
     assert "Public services" in client.get("/public?lang=en").text
+    client.cookies.delete("lang")  # leave the shared client without a language choice
     assert 'href="/public"' in client.get("/login").text

@@ -17,7 +17,7 @@ from jiliang.regions.models import Region
 from jiliang.supervision import inbox, warnings
 from jiliang.supervision.warning_models import KINDS, MAX_LEAD_DAYS
 from jiliang.supervision.warning_router import export_response
-from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import add_nav, add_nav_badge, add_templates, check_csrf, need_user, render
 
 router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
@@ -25,6 +25,7 @@ add_nav("/warnings", ("预警", "Warnings"),
         frozenset({"admin", "regulator", "enterprise", "lab_manager"}))
 add_nav("/inbox", ("消息", "Inbox"),
         frozenset({"regulator", "enterprise", "lab_manager", "metrologist", "reviewer", "approver"}))
+add_nav_badge("/inbox", inbox.unread_count)
 
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
 

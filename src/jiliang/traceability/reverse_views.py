@@ -30,7 +30,7 @@ add_templates(Path(__file__).parent / "templates")
 add_nav(
     "/trace/reverse",
     ("溯源追溯", "Reverse traceability"),
-    frozenset({"admin", "regulator", "lab_manager", "metrologist", "reviewer", "approver"}),
+    frozenset({"admin", "regulator", "lab_manager", "metrologist", "reviewer", "approver", "enterprise"}),
 )
 TEMPLATES.env.globals.setdefault("bi", bi)
 

@@ -71,6 +71,26 @@ def add_detail_note(resource_name: str, fn: Callable[[Session, Principal, Any, s
         DETAIL_NOTES[resource_name].append(fn)
 
 
+# menu path -> function (db, who) -> a count shown beside the entry (e.g. unread messages)
+NAV_BADGES: dict[str, Callable[[Session, Principal], int]] = {}
+
+
+def add_nav_badge(path: str, fn: Callable[[Session, Principal], int]) -> None:
+    NAV_BADGES[path] = fn
+
+
+def _badges(menu: list[dict[str, Any]], who: Principal | None) -> None:
+    """Fill ``badge`` on the menu entries that have a badge function (one short session)."""
+    wanted = [e for e in menu if e.get("path") in NAV_BADGES]
+    if who is None or not wanted:
+        return
+    from jiliang.core.db import session_scope
+
+    with session_scope() as db:
+        for e in wanted:
+            e["badge"] = NAV_BADGES[e["path"]](db, who)
+
+
 def add_nav(path: str, label: tuple[str, str], roles: frozenset[str] = ALL_ROLES) -> None:
     """A feature module adds its entry to the main menu (once, at import)."""
     if all(entry[0] != path for entry in NAV):
@@ -126,11 +146,13 @@ def nav_menu(who: Principal | None, current: str) -> list[dict[str, Any]]:
 def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = request_lang(request)
     who = ctx.get("who")
+    menu = nav_menu(who, request.url.path)
+    _badges(menu, who)
     base = {
         "request": request,
         "lang": lang,
         "who": who,
-        "nav": nav_menu(who, request.url.path),
+        "nav": menu,
         "csrf": csrf_token(request) if "session" in request.scope else "",
         "path": request.url.path,
     }
