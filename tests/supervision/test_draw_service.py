@@ -159,6 +159,8 @@ def test_public_pages_and_api_without_sign_in(client, auth, published):
     page = client.get(f"/public/draws/{did}")
     assert page.status_code == 200 and published["final"]["seed"] in page.text
     assert published["committed"]["commitment"] in page.text
+    # category and region by name, the code beside the region
+    assert "<dd>商店</dd>" in page.text and '<dd>西安市 <span class="muted">610100</span></dd>' in page.text
     download = client.get(f"/public/draws/{did}/draw.json")
     assert download.status_code == 200 and json.loads(download.content) == published["document"]
     assert client.get("/public/draws").status_code == 200

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.core import attachments, audit
 from jiliang.core.errors import DomainError, ValidationFailed
-from jiliang.core.i18n import bi
+from jiliang.core.i18n import bi, pick
 from jiliang.core.security import Principal
 from jiliang.orgs.models import Organisation
 from jiliang.supervision import inspection_service as service
@@ -523,9 +523,10 @@ async def draw_commit(request: Request, db: DB, who: MaybeWho) -> Response:
 def draw_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
     who = service.regulator_only(need_user(who))
     row = service.get_draw(db, who, item_id)
+    d = service.draw_dict(row)
     return render(request, "draw_detail.html", _ctx(
-        request, who, d=service.draw_dict(row), row=row, public=False,
-        error=request.query_params.get("error"), entries=audit.entries_for(db, "inspection_draw", row.id)))
+        request, who, d=d, row=row, public=False, error=request.query_params.get("error"),
+        entries=audit.entries_for(db, "inspection_draw", row.id), **_draw_names(db, d, request_lang(request))))
 
 
 @router.post("/inspections/draws/{item_id:int}/{step}")
@@ -555,12 +556,24 @@ def public_draw_list(request: Request, db: DB, who: MaybeWho) -> Response:
         "qs": lambda **a: _qs(request.query_params, **a)})
 
 
+def _draw_names(db: Session, d: dict[str, Any], lang: str) -> dict[str, str | None]:
+    """The draw's category and region by name, for people who do not read codes."""
+    from jiliang.regions.models import Region
+
+    flt = d.get("filter") or {}
+    info = service.category_info(db, flt["category"]) if flt.get("category") else None
+    region = db.get(Region, flt["region_code"]) if flt.get("region_code") else None
+    return {"category_name": pick(info["name"], lang) if info else None,
+            "region_name": region.name(lang) if region else None}
+
+
 @router.get("/public/draws/{item_id:int}")
 def public_draw_detail(request: Request, item_id: int, db: DB, who: MaybeWho) -> Response:
     row = service.public_draw(db, item_id)
+    d = service.draw_dict(row, public=True)
     return render(request, "draw_detail.html", {
-        "who": who, **COMMON, "d": service.draw_dict(row, public=True), "row": row, "public": True,
-        "is_regulator": False, "entries": []})
+        "who": who, **COMMON, "d": d, "row": row, "public": True,
+        "is_regulator": False, "entries": [], **_draw_names(db, d, request_lang(request))})
 
 
 @router.get("/public/draws/{item_id:int}/draw.json")
