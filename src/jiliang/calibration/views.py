@@ -26,7 +26,7 @@ from jiliang.core.security import Principal
 from jiliang.instruments.models import STATUSES as INSTRUMENT_STATUSES
 from jiliang.instruments.models import Instrument, InstrumentType
 from jiliang.orgs.models import Organisation
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
 
 HERE = Path(__file__).parent
 add_templates(HERE / "templates")
@@ -35,7 +35,6 @@ add_nav(
     ("检定校准", "Calibration"),
     frozenset({"admin", "lab_manager", "metrologist", "reviewer", "approver"}),
 )
-TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" else zh)
 
 router = APIRouter(include_in_schema=False)
 # commit before the response leaves: a client that follows a redirect (or reads right after a

@@ -20,7 +20,7 @@ from jiliang.core.errors import DomainError
 from jiliang.core.security import Principal
 from jiliang.instruments.models import Instrument
 from jiliang.orgs.models import Organisation
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
 
 add_templates(Path(__file__).parent / "templates")
 add_nav(
@@ -30,7 +30,6 @@ add_nav(
         {"admin", "lab_manager", "metrologist", "reviewer", "approver", "regulator", "enterprise"}
     ),
 )
-TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" else zh)
 
 router = APIRouter(include_in_schema=False)
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]

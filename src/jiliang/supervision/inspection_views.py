@@ -5,6 +5,7 @@ inspector pool, the double-random draws, and the public draw pages. Thin: read t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from jiliang.api.deps import DB, optional_principal, request_lang
 from jiliang.core import attachments, audit
 from jiliang.core.errors import DomainError, ValidationFailed
-from jiliang.core.i18n import bi, pick
+from jiliang.core.i18n import pick
 from jiliang.core.security import Principal
 from jiliang.orgs.models import Organisation
 from jiliang.supervision import inspection_service as service
@@ -33,11 +34,10 @@ from jiliang.supervision.inspection_models import (
     Campaign,
     Inspection,
 )
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
 
 router = APIRouter(include_in_schema=False)
 add_templates(Path(__file__).parent / "templates")
-TEMPLATES.env.globals.setdefault("bi", bi)
 add_nav("/inspections", ("执法检查", "Inspections"), frozenset({"admin", "regulator", "enterprise"}))
 
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]
@@ -89,6 +89,15 @@ async def _form(request: Request) -> tuple[dict[str, Any], list[tuple[str, str, 
         else:
             values[key] = value
     return values, files
+
+
+def _attempt(db: Session, lang: str, action: Callable[[], Any]) -> tuple[Any, dict[str, str]]:
+    """Run one service write; on a validation failure roll back and return the field errors."""
+    try:
+        return action(), {}
+    except ValidationFailed as exc:
+        db.rollback()
+        return None, _errors(exc, lang)
 
 
 def _errors(exc: DomainError, lang: str) -> dict[str, str]:
@@ -319,12 +328,8 @@ async def inspection_record(request: Request, item_id: int, db: DB, who: MaybeWh
     data = {"inspected_on": _date(values, "inspected_on", errors, lang), "checklist_results": results,
             "conclusion": _text(values, "conclusion")}
     if not errors:
-        try:
-            service.record_inspection(db, who, item_id, data)
-        except ValidationFailed as exc:
-            db.rollback()
-            errors = _errors(exc, lang)
-        else:
+        _, errors = _attempt(db, lang, lambda: service.record_inspection(db, who, item_id, data))
+        if not errors:
             return RedirectResponse(f"/inspections/{item_id}?done=recorded", status_code=303)
     return _inspection_page(request, db, who, item_id, errors, None, 422)
 
@@ -341,12 +346,8 @@ async def inspection_add_finding(request: Request, item_id: int, db: DB, who: Ma
             "severity": _text(values, "severity"), "instrument_id": _opt_int(values.get("instrument_id")),
             "found_on": _date(values, "found_on", errors, lang), "rectify_by": _date(values, "rectify_by", errors, lang)}
     if not errors:
-        try:
-            finding = service.create_finding(db, who, data, files)
-        except ValidationFailed as exc:
-            db.rollback()
-            errors = _errors(exc, lang)
-        else:
+        finding, errors = _attempt(db, lang, lambda: service.create_finding(db, who, data, files))
+        if not errors:
             return RedirectResponse(f"/inspections/findings/{finding.id}?done=created", status_code=303)
     return _inspection_page(request, db, who, item_id, errors, values, 422)
 
@@ -450,14 +451,10 @@ async def inspector_create(request: Request, db: DB, who: MaybeWho) -> Response:
     errors: dict[str, str] = {}
     _required(values, ("name", "badge_no"), errors, lang)
     if not errors:
-        try:
-            service.create_inspector(db, who, {"name": _text(values, "name"), "badge_no": _text(values, "badge_no"),
-                                               "region_code": _text(values, "region_code"),
-                                               "org_id": _opt_int(values.get("org_id"))})
-        except ValidationFailed as exc:
-            db.rollback()
-            errors = _errors(exc, lang)
-        else:
+        data = {"name": _text(values, "name"), "badge_no": _text(values, "badge_no"),
+                "region_code": _text(values, "region_code"), "org_id": _opt_int(values.get("org_id"))}
+        _, errors = _attempt(db, lang, lambda: service.create_inspector(db, who, data))
+        if not errors:
             return RedirectResponse("/inspections/inspectors", status_code=303)
     page = service.list_inspectors(db, who, None, None, 1, 25)
     return render(request, "inspection_inspectors.html", _ctx(
@@ -502,15 +499,11 @@ async def draw_commit(request: Request, db: DB, who: MaybeWho) -> Response:
     if per < 2:
         errors["inspectors_per_target"] = "at least 2" if lang == "en" else "不得少于 2"
     if not errors:
-        try:
-            row = service.commit_draw(db, who, {
-                "title": _text(values, "title"), "campaign_id": _opt_int(values.get("campaign_id")),
+        data = {"title": _text(values, "title"), "campaign_id": _opt_int(values.get("campaign_id")),
                 "category": _text(values, "category"), "region_code": _text(values, "region_code"),
-                "n_targets": n, "inspectors_per_target": per})
-        except ValidationFailed as exc:
-            db.rollback()
-            errors = _errors(exc, lang)
-        else:
+                "n_targets": n, "inspectors_per_target": per}
+        row, errors = _attempt(db, lang, lambda: service.commit_draw(db, who, data))
+        if not errors:
             return RedirectResponse(f"/inspections/draws/{row.id}", status_code=303)
     page = service.list_draws(db, who, None, 1, 25)
     return render(request, "draw_list.html", _ctx(

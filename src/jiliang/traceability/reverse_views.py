@@ -24,7 +24,7 @@ from jiliang.traceability.reverse_models import (
     ITEM_STATES,
     SUBJECT_KINDS,
 )
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, check_csrf, need_user, render
+from jiliang.web.views import add_nav, add_templates, check_csrf, need_user, render
 
 add_templates(Path(__file__).parent / "templates")
 add_nav(
@@ -32,7 +32,6 @@ add_nav(
     ("溯源追溯", "Reverse traceability"),
     frozenset({"admin", "regulator", "lab_manager", "metrologist", "reviewer", "approver", "enterprise"}),
 )
-TEMPLATES.env.globals.setdefault("bi", bi)
 
 router = APIRouter(include_in_schema=False)
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]

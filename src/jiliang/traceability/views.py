@@ -24,13 +24,12 @@ from jiliang.orgs.models import Organisation
 from jiliang.traceability import service
 from jiliang.traceability.chain import KIND_WORDS, check_record
 from jiliang.web import views as web
-from jiliang.web.views import TEMPLATES, add_nav, add_templates, need_user, render
+from jiliang.web.views import add_nav, add_templates, need_user, render
 
 HERE = Path(__file__).parent
 add_templates(HERE / "templates")
 add_nav("/trace", ("量值溯源", "Traceability"),
         frozenset({"admin", "regulator", "lab_manager", "metrologist", "reviewer", "approver"}))
-TEMPLATES.env.globals.setdefault("bi", lambda lang, zh, en: en if lang == "en" else zh)
 
 router = APIRouter(include_in_schema=False)
 MaybeWho = Annotated[Principal | None, Depends(optional_principal)]

@@ -7,12 +7,10 @@ import importlib
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from jiliang.core.i18n import bi
 from jiliang.features import present
-from jiliang.web.views import TEMPLATES, MaybeWho, render
+from jiliang.web.views import MaybeWho, render
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES.env.globals.setdefault("bi", bi)
 
 # (path, (zh, en) title, (zh, en) description, module that serves the path)
 SERVICES: list[tuple[str, tuple[str, str], tuple[str, str], str]] = [

@@ -20,7 +20,7 @@ from jiliang.api.deps import DB, csrf_token, optional_principal, request_lang
 from jiliang.core import audit, resources
 from jiliang.core.config import get_settings
 from jiliang.core.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
-from jiliang.core.i18n import pick, t
+from jiliang.core.i18n import bi, pick, t
 from jiliang.core.importer import IMPORTERS, MAX_FILE_BYTES, columns_for, template_csv
 from jiliang.core.resources import REGISTRY, Resource
 from jiliang.core.security import ROLES, Principal
@@ -31,7 +31,7 @@ from jiliang.instruments.service import INSTRUMENTS, public_facts, transition
 from jiliang.people.service import authenticate
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals.update(t=t, pick=pick, ROLES=ROLES)
+TEMPLATES.env.globals.update(t=t, pick=pick, bi=bi, ROLES=ROLES)
 TEMPLATES.env.filters["num"] = lambda n: f"{n:,}"
 
 router = APIRouter(include_in_schema=False)
